@@ -1,0 +1,1 @@
+"""citebot's Discord layer: client, cogs, rendering. Retrieval lives in `index`."""
