@@ -1,0 +1,365 @@
+"""Tests for index.ingest: every format, ids, bad files, text normalisation and dates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.errors import ArticlesFolderError
+from index.ingest import (
+    Article,
+    IngestFailure,
+    iter_article_files,
+    load_articles,
+    normalize_text,
+    parse_published,
+)
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ingest"
+
+
+def write(folder: Path, rel: str, content: str | bytes) -> Path:
+    path = folder / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def by_id(folder: Path) -> dict[str, Article]:
+    result = load_articles(folder)
+    assert result.failures == []
+    return {article.id: article for article in result.articles}
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+def test_txt_first_line_is_title_and_body_is_kept_as_written(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "peace-talks.txt",
+        "US, Taliban  officials discussing talks: report\r\n\r\n"
+        "US, Taliban officials discussing talks: report\r\n"
+        "© Getty Images\r\n\r\n\r\n\r\n"
+        "U.S. and Afghan Taliban officials have started conversations.   \r\n",
+    )
+
+    [article] = load_articles(tmp_path).articles
+
+    assert article == Article(
+        id="peace-talks",
+        title="US, Taliban officials discussing talks: report",
+        text="US, Taliban officials discussing talks: report\n© Getty Images\n\n"
+        "U.S. and Afghan Taliban officials have started conversations.",
+        path="peace-talks.txt",
+    )
+
+
+def test_markdown_front_matter_gives_metadata_and_body_keeps_markdown(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "notes/budget.md",
+        "---\n"
+        "title: Budget  passes\n"
+        "link: https://example.org/budget\n"
+        "outlet: The Hill\n"
+        "authors:\n  - Ada Byron\n  - Alan Turing\n"
+        "date: 2024-03-05\n"
+        "---\n\n"
+        "The **budget** passed on Friday.\n\n## Reactions\n\n- Senators cheered.\n",
+    )
+
+    article = by_id(tmp_path)["notes/budget"]
+
+    assert article.title == "Budget passes"
+    assert article.url == "https://example.org/budget"
+    assert article.source == "The Hill"
+    assert article.author == "Ada Byron, Alan Turing"
+    assert article.published == "2024-03-05"
+    assert article.text == "The **budget** passed on Friday.\n\n## Reactions\n\n- Senators cheered."
+    assert article.path == "notes/budget.md"
+
+
+def test_markdown_title_from_heading_else_from_file_stem(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", "\n# Rates rise again #\n\nThe bank raised rates.\n")
+    write(tmp_path, "rates_cut-2024.markdown", "The bank cut rates.\n")
+
+    articles = by_id(tmp_path)
+
+    assert articles["a"].title == "Rates rise again"
+    assert articles["a"].text == "The bank raised rates."
+    assert articles["rates_cut-2024"].title == "rates cut 2024"
+    assert articles["rates_cut-2024"].text == "The bank cut rates."
+
+
+def test_html_main_text_and_metadata_come_from_trafilatura(tmp_path: Path) -> None:
+    write(tmp_path, "world/peace-talks.html", (FIXTURES / "peace-talks.html").read_text())
+
+    article = by_id(tmp_path)["world/peace-talks"]
+
+    assert article.title == "Peace talks resume in Doha"
+    assert article.url == "https://planet.example.com/world/peace-talks"
+    assert article.source == "The Daily Planet"
+    assert article.author == "Lois Lane"
+    assert article.published == "2024-03-05"
+    assert "Negotiators from both sides met on Tuesday in Doha" in article.text
+    assert "officials said.\n\nThe talks are expected" in article.text
+    assert "“We are cautiously optimistic,” a spokesperson said" in article.text
+    for boilerplate in ("Home", "Sport", "Reader comment", "All rights reserved"):
+        assert boilerplate not in article.text
+
+
+def test_html_date_is_not_guessed_from_page_text(tmp_path: Path) -> None:
+    html = (FIXTURES / "peace-talks.html").read_text()
+    undated = "\n".join(line for line in html.splitlines() if "published_time" not in line)
+    write(tmp_path, "undated.htm", undated)
+
+    assert by_id(tmp_path)["undated"].published is None  # not 2021 from the footer
+
+
+def test_html_without_article_text_is_a_failure(tmp_path: Path) -> None:
+    write(tmp_path, "menu.html", "<html><body><nav><a href='/'>Home</a></nav></body></html>")
+
+    result = load_articles(tmp_path)
+
+    assert result.articles == []
+    assert result.failures == [IngestFailure("menu.html", "no article text found in HTML")]
+
+
+def test_json_object_and_list_ids_titles_and_dates(tmp_path: Path) -> None:
+    write(tmp_path, "one.json", json.dumps({"text": "Solo body.", "date": "March 5, 2024"}))
+    write(tmp_path, "named.json", json.dumps({"id": "custom", "title": "Named", "text": "Body."}))
+    items = [
+        {"id": 7, "text": "Seven.", "author": ["A", "B"], "source": " Wikipedia "},
+        {"text": "Second.", "published": "2024-03-05T10:00:00Z", "url": ""},
+    ]
+    write(tmp_path, "feeds/list.json", json.dumps(items))
+
+    articles = by_id(tmp_path)
+
+    assert articles["one"].title == "one"
+    assert articles["one"].published == "2024-03-05"
+    assert articles["custom"].title == "Named"
+    assert articles["custom"].path == "named.json"
+    assert articles["7"].author == "A, B"
+    assert articles["7"].source == "Wikipedia"
+    second = articles["feeds/list#2"]
+    assert (second.title, second.text, second.url) == ("feeds/list#2", "Second.", None)
+    assert second.published == "2024-03-05T10:00:00+00:00"
+    assert second.path == "feeds/list.json"
+
+
+def test_jsonl_uses_id_field_else_line_number_and_skips_blank_lines(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": "alpha", "title": "Alpha", "text": "First."}),
+        "",
+        json.dumps({"text": "Third line."}),
+    ]
+    write(tmp_path, "news/feed.jsonl", "\n".join(lines) + "\n\n")
+
+    result = load_articles(tmp_path)
+
+    assert [(a.id, a.title, a.text) for a in result.articles] == [
+        ("alpha", "Alpha", "First."),
+        ("news/feed#3", "news/feed#3", "Third line."),
+    ]
+    assert result.failures == []
+
+
+def test_bad_json_records_are_reported_and_the_rest_still_load(tmp_path: Path) -> None:
+    write(tmp_path, "broken.json", '{"text": "x",\n "title" "y"}')
+    write(tmp_path, "list.json", json.dumps([{"title": "no text"}, "oops", {"text": "Good."}]))
+    write(tmp_path, "scalar.json", "42")
+    write(tmp_path, "feed.jsonl", '{"text": " \\u200b "}\n{"text": "ok", "id": [1]}\n')
+
+    result = load_articles(tmp_path)
+
+    assert [a.id for a in result.articles] == ["list#3"]
+    assert result.failures == [
+        IngestFailure("broken.json", "invalid JSON at line 2: Expecting ':' delimiter"),
+        IngestFailure("feed.jsonl#1", "empty 'text' field"),
+        IngestFailure("feed.jsonl#2", "'id' must be a string or an integer, got a list"),
+        IngestFailure("list.json#1", "no 'text' field"),
+        IngestFailure("list.json#2", "expected a JSON object, got a string"),
+        IngestFailure("scalar.json", "expected a JSON object or a list of objects, got a number"),
+    ]
+
+
+# --- the folder as a whole -------------------------------------------------------------------
+
+
+def test_bad_files_are_reported_and_every_good_article_is_loaded(tmp_path: Path) -> None:
+    write(tmp_path, "good.txt", "Good title\nGood body.\n")
+    write(tmp_path, "world/2024/peace-talks.txt", "Peace talks\nThey talked.\n")
+    write(
+        tmp_path, "cafe.txt", "Le café\nUn café crème à Zürich, très élégant.\n".encode("latin-1")
+    )
+    write(tmp_path, "smart.txt", "Quotes\n“Smart” quotes – and a dash.\n".encode("cp1252"))
+    write(tmp_path, "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    write(tmp_path, "empty.md", "")
+    write(tmp_path, "blank.txt", " \n\t\n\u200b\n")
+    write(tmp_path, "title-only.txt", "Just a title\n\n")
+    write(tmp_path, "feed.jsonl", '{"text": "One."}\n{"text": "Two.",}\n{"text": "Three."}\n')
+    write(tmp_path, "bad-front.md", "---\ntitle: [unclosed\n---\nBody.\n")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "missing-target.txt")
+
+    result = load_articles(tmp_path)
+
+    articles = {a.id: a for a in result.articles}
+    assert sorted(articles) == [
+        "cafe",
+        "feed#1",
+        "feed#3",
+        "good",
+        "smart",
+        "world/2024/peace-talks",
+    ]
+    assert articles["cafe"].title == "Le café"
+    assert articles["cafe"].text == "Un café crème à Zürich, très élégant."
+    assert articles["smart"].text == "“Smart” quotes – and a dash."
+    assert articles["world/2024/peace-talks"].path == "world/2024/peace-talks.txt"
+    assert {(f.path, f.error) for f in result.failures} == {
+        (
+            "bad-front.md",
+            "invalid YAML front matter: expected ',' or ']', but got '<stream end>' (line 2)",
+        ),
+        ("blank.txt", "empty file"),
+        ("empty.md", "empty file"),
+        (
+            "feed.jsonl#2",
+            "invalid JSON at line 2: Expecting property name enclosed in double quotes",
+        ),
+        ("gone.txt", "cannot read file: No such file or directory"),
+        ("image.txt", "binary file (not text)"),
+        ("title-only.txt", "no body text after the title line"),
+    }
+
+
+def test_utf8_and_utf16_byte_order_marks_are_decoded(tmp_path: Path) -> None:
+    write(tmp_path, "bom8.txt", "\ufeffÜber\nStraße und Café.\n".encode())
+    write(tmp_path, "bom16.txt", "Über\nStraße und Café.\n".encode("utf-16"))
+
+    articles = by_id(tmp_path)
+
+    for article_id in ("bom8", "bom16"):
+        assert (articles[article_id].title, articles[article_id].text) == (
+            "Über",
+            "Straße und Café.",
+        )
+
+
+def test_duplicate_ids_keep_the_first_and_report_the_rest(tmp_path: Path) -> None:
+    write(tmp_path, "a/story.md", "# First\n\nFirst body.\n")
+    write(tmp_path, "a/story.txt", "Second\nSecond body.\n")
+    write(tmp_path, "feed.jsonl", '{"id": "a/story", "text": "Third."}\n')
+
+    result = load_articles(tmp_path)
+
+    assert [(a.id, a.title) for a in result.articles] == [("a/story", "First")]
+    assert result.failures == [
+        IngestFailure("a/story.txt", "duplicate article id 'a/story' (also in a/story.md)"),
+        IngestFailure("feed.jsonl#1", "duplicate article id 'a/story' (also in a/story.md)"),
+    ]
+
+
+def test_iter_article_files_is_sorted_recursive_and_skips_hidden_and_other_files(
+    tmp_path: Path,
+) -> None:
+    for rel in ("b.txt", "a/z.md", "a/b/c.HTML", "x.jsonl", "notes.pdf", ".hidden.txt"):
+        write(tmp_path, rel, "Title\nBody.\n")
+    write(tmp_path, ".git/HEAD.txt", "Title\nBody.\n")
+
+    files = [p.relative_to(tmp_path).as_posix() for p in iter_article_files(tmp_path)]
+
+    assert files == ["a/b/c.HTML", "a/z.md", "b.txt", "x.jsonl"]
+
+
+def test_missing_folder_raises_articles_folder_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    with pytest.raises(ArticlesFolderError, match=r"^Articles folder not found: .*nope\. "):
+        load_articles(missing)
+    write(tmp_path, "file.txt", "Title\nBody.\n")
+    with pytest.raises(ArticlesFolderError, match="not a folder"):
+        load_articles(str(tmp_path / "file.txt"))
+
+
+def test_content_hash_covers_content_and_metadata_but_not_path() -> None:
+    article = Article(id="x", title="T", text="Body.", source="The Hill", path="x.txt")
+    moved = Article(id="y", title="T", text="Body.", source="The Hill", path="y/x.txt")
+    retitled = Article(id="x", title="T2", text="Body.", source="The Hill", path="x.txt")
+    resourced = Article(id="x", title="T", text="Body.", source="AP", path="x.txt")
+
+    assert article.content_hash == moved.content_hash
+    assert len({article.content_hash, retitled.content_hash, resourced.content_hash}) == 3
+    # Pinned so that a format change (which forces re-embedding everything) is deliberate.
+    assert article.content_hash == (
+        "8e3fd6501e1ae3d2ae877626d61c0995d7f8ab6dd7211b0208603a4576918db0"
+    )
+
+
+# --- normalize_text and parse_published ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a\r\nb\rc", "a\nb\nc"),
+        ("one\u00a0two\tthree\u2003four\u202ffive", "one two three four five"),
+        ("zero\u200bwidth\u200c\u200djoin\ufeff", "zerowidthjoin"),
+        ("bell\x07 and\x00 nul", "bell and nul"),
+        ("  lots    of   space  \n  indented line  ", "lots of space\nindented line"),
+        ("para one\n\n\n\n\npara two\n \n \npara three", "para one\n\npara two\n\npara three"),
+        ("cafe\u0301", "café"),
+        ("\n\n  padded  \n\n", "padded"),
+    ],
+)
+def test_normalize_text(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+def test_normalize_text_keeps_every_word_and_is_idempotent() -> None:
+    raw = (
+        "  The  “quick”\u00a0brown\tfox —\r\n\r\n\r\n jumps over\u2009the lazy dog’s 1,000 bones.  "
+    )
+
+    once = normalize_text(raw)
+
+    assert once.split() == raw.split()
+    assert once == "The “quick” brown fox —\n\njumps over the lazy dog’s 1,000 bones."
+    assert normalize_text(once) == once
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-05", "2024-03-05"),
+        ("2024-03-05T14:30:00Z", "2024-03-05T14:30:00+00:00"),
+        ("2024-03-05T09:30:00-05:00", "2024-03-05T14:30:00+00:00"),
+        ("2024-03-05 14:30", "2024-03-05T14:30:00+00:00"),
+        ("2024/03/05", "2024-03-05"),
+        ("Tue, 05 Mar 2024 14:30:00 +0000", "2024-03-05T14:30:00+00:00"),
+        ("March 5, 2024", "2024-03-05"),
+        ("5 March 2024", "2024-03-05"),
+        ("Mar 5, 2024", "2024-03-05"),
+        ("  5  Mar  2024 ", "2024-03-05"),
+        ("yesterday", None),
+        ("2024-13-45", None),
+        ("", None),
+        (None, None),
+        (20240305, None),
+    ],
+)
+def test_parse_published(value: object, expected: str | None) -> None:
+    assert parse_published(value) == expected
+
+
+def test_parse_published_accepts_yaml_date_objects() -> None:
+    import datetime as dt
+
+    assert parse_published(dt.date(2024, 3, 5)) == "2024-03-05"
+    assert parse_published(dt.datetime(2024, 3, 5, 14, 30, 15, 999)) == "2024-03-05T14:30:15+00:00"
