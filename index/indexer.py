@@ -1,0 +1,278 @@
+"""Incremental, crash-safe reindexing of an articles folder into a data directory."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from index.chunking import chunk_text
+from index.embedding import TITLE_TOKENS, Embedder, passage_for_embedding
+from index.errors import IndexMismatchError, ReindexRunningError
+from index.ingest import Article, IngestFailure, load_articles
+from index.lexical import LexicalIndex
+from index.store import (
+    FAISS_FILE,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    SQLITE_FILE,
+    check_compatible,
+    current_generation,
+    ensure_data_dir,
+    generation_number,
+    ids_array,
+    new_database,
+    publish,
+    read_manifest,
+    remove_stale,
+)
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = ".writer.lock"
+SPLITTER_VERSION = 1
+
+# (stage, done, total): stage is "embedding" or "writing".
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass
+class IndexReport:
+    """What one reindex did; `failed` lists the files that were skipped and why."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    failed: list[IngestFailure] = field(default_factory=list)
+    articles: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["failed"] = [{"path": f.path, "error": f.error} for f in self.failed]
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def index_params(embedder: Embedder, chunk_tokens: int, overlap: int) -> dict[str, Any]:
+    """The settings an index is built with; a mismatch on open means reindex."""
+    return {
+        "format": FORMAT_VERSION,
+        "model": embedder.model_id,
+        "dim": embedder.dim,
+        "chunker": {
+            "max_tokens": effective_chunk_tokens(embedder, chunk_tokens),
+            "overlap": overlap,
+            "title_tokens": TITLE_TOKENS,
+            "splitter": SPLITTER_VERSION,
+        },
+    }
+
+
+def effective_chunk_tokens(embedder: Embedder, chunk_tokens: int) -> int:
+    """Chunk size that still fits the model window once the title prefix is added."""
+    return max(16, min(chunk_tokens, embedder.max_tokens - TITLE_TOKENS))
+
+
+@contextmanager
+def writer_lock(data_dir: Path) -> Iterator[None]:
+    """Hold the single-writer lock, or raise ReindexRunningError at once."""
+    with open(data_dir / LOCK_FILE, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ReindexRunningError(
+                f"Another reindex is running on {data_dir}; try again when it has finished."
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def update_index(
+    articles_dir: Path,
+    data_dir: Path,
+    embedder: Embedder,
+    *,
+    chunk_tokens: int = 200,
+    overlap: int = 1,
+    rebuild: bool = False,
+    progress: ProgressCallback | None = None,
+) -> IndexReport:
+    """Bring the index in `data_dir` in line with `articles_dir`, embedding only what changed."""
+    started = time.perf_counter()
+    loaded = load_articles(articles_dir)
+    ensure_data_dir(data_dir)
+    params = index_params(embedder, chunk_tokens, overlap)
+    with writer_lock(data_dir):
+        live = current_generation(data_dir)
+        remove_stale(data_dir, live)
+        if live is not None and not rebuild:
+            try:
+                check_compatible(read_manifest(live), params, data_dir)
+            except IndexMismatchError as exc:
+                log.warning("%s Rebuilding from scratch.", exc)
+                rebuild = True
+        base = None if rebuild else live
+        build = data_dir / f"gen-{generation_number(live) + 1:06d}.build"
+        report = _apply(loaded.articles, base, build, embedder, params, progress)
+    report.failed = loaded.failures
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _apply(
+    articles: list[Article],
+    base: Path | None,
+    build: Path,
+    embedder: Embedder,
+    params: dict[str, Any],
+    progress: ProgressCallback | None,
+) -> IndexReport:
+    data_dir = build.parent
+    old_hashes = _article_hashes(base)
+    wanted = {a.id: a for a in articles}
+    to_embed = [a for a in articles if old_hashes.get(a.id) != a.content_hash]
+    removed = [aid for aid in old_hashes if aid not in wanted]
+    report = IndexReport(
+        added=sum(1 for a in to_embed if a.id not in old_hashes),
+        updated=sum(1 for a in to_embed if a.id in old_hashes),
+        removed=len(removed),
+        unchanged=len(articles) - len(to_embed),
+    )
+    if base is not None and not report.changed:
+        counts = read_manifest(base)
+        report.articles, report.chunks = counts["articles"], counts["chunks"]
+        return report
+
+    build.mkdir()
+    db = new_database(build / SQLITE_FILE, base / SQLITE_FILE if base else None)
+    vectors = _load_vectors(base, embedder.dim)
+    try:
+        with db:
+            stale = [a.id for a in to_embed if a.id in old_hashes] + removed
+            _delete_articles(db, vectors, stale)
+            _insert_articles(db, vectors, to_embed, embedder, params, progress)
+        report.articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        report.chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        if progress:
+            progress("writing", 0, 1)
+        _build_lexical(db).save(build)
+    finally:
+        db.close()
+    faiss.write_index(vectors, str(build / FAISS_FILE))
+    manifest = {
+        **params,
+        "index_type": "flat",
+        "articles": report.articles,
+        "chunks": report.chunks,
+        "created_at": _now(),
+    }
+    (build / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    gen = publish(data_dir, build, build.name.removesuffix(".build"))
+    log.info("published %s: %d articles, %d chunks", gen.name, report.articles, report.chunks)
+    remove_stale(data_dir, gen)
+    return report
+
+
+def _build_lexical(db: Any) -> LexicalIndex:
+    """BM25 over every chunk (title + text); rebuilt whole, it takes seconds per 100k chunks."""
+    rows = db.execute(
+        "SELECT c.id, a.title || ' ' || c.text FROM chunks c JOIN articles a ON a.id = c.article_id"
+        " ORDER BY c.id"
+    ).fetchall()
+    return LexicalIndex.build([r[0] for r in rows], [r[1] for r in rows])
+
+
+def _article_hashes(base: Path | None) -> dict[str, str]:
+    if base is None:
+        return {}
+    import sqlite3
+
+    with sqlite3.connect(f"file:{base / SQLITE_FILE}?mode=ro", uri=True) as conn:
+        return dict(conn.execute("SELECT id, content_hash FROM articles"))
+
+
+def _load_vectors(base: Path | None, dim: int) -> faiss.Index:
+    if base is None:
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    return faiss.read_index(str(base / FAISS_FILE))
+
+
+def _delete_articles(db: Any, vectors: faiss.Index, article_ids: list[str]) -> None:
+    for start in range(0, len(article_ids), 500):
+        batch = article_ids[start : start + 500]
+        marks = ",".join("?" * len(batch))
+        chunk_ids = [
+            row[0]
+            for row in db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", batch)
+        ]
+        if chunk_ids:
+            vectors.remove_ids(ids_array(chunk_ids))
+        db.execute(f"DELETE FROM chunks WHERE article_id IN ({marks})", batch)
+        db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
+
+
+def _insert_articles(
+    db: Any,
+    vectors: faiss.Index,
+    articles: list[Article],
+    embedder: Embedder,
+    params: dict[str, Any],
+    progress: ProgressCallback | None,
+) -> None:
+    if not articles:
+        return
+    next_id = (db.execute("SELECT MAX(id) FROM chunks").fetchone()[0] or 0) + 1
+    now = _now()
+    rows, texts = [], []
+    for article in articles:
+        db.execute(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                article.id,
+                article.title,
+                article.url,
+                article.source,
+                article.author,
+                article.published,
+                article.path,
+                article.content_hash,
+                now,
+                article.text,
+            ),
+        )
+        chunker = params["chunker"]
+        for chunk in chunk_text(
+            article.text, embedder.count_tokens, chunker["max_tokens"], chunker["overlap"]
+        ):
+            rows.append((next_id, article.id, chunk.start, chunk.end, chunk.text))
+            texts.append(passage_for_embedding(article.title, chunk.text, embedder))
+            next_id += 1
+    db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", rows)
+    embedded = embedder.embed(
+        texts,
+        progress=(lambda done, total: progress("embedding", done, total)) if progress else None,
+    )
+    vectors.add_with_ids(np.ascontiguousarray(embedded), ids_array(r[0] for r in rows))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
