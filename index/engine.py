@@ -1,0 +1,135 @@
+"""The engine the CLI and the bot share: one model, the live index, ask / search / reindex."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.answer import Answer, compose_answer
+from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.errors import IndexMissingError, QuestionError
+from index.indexer import IndexReport, ProgressCallback, index_params, update_index
+from index.lexical import LexicalIndex
+from index.retrieval import Filters, Mode, Passage, Retriever, prepare_query
+from index.settings import EngineSettings
+from index.store import ArticleRecord, current_generation, open_snapshot
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000  # longer questions are cut: the model reads 256 word pieces anyway
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What is indexed and since when."""
+
+    articles: int
+    chunks: int
+    updated_at: str
+    model: str
+    generation: int
+
+
+class Engine:
+    """Answers questions from the live index and reindexes without interrupting answers.
+
+    Reads take the current `Retriever` reference once and use it throughout, so a reindex
+    that swaps in a new one (a single assignment) never disturbs a question in flight.
+    """
+
+    def __init__(self, settings: EngineSettings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or SentenceTransformerEmbedder(settings.model)
+        self.data_dir = Path(settings.data_dir)
+        self._retriever: Retriever | None = None
+        self._reload_lock = threading.Lock()
+
+    @property
+    def params(self) -> dict:
+        return index_params(self.embedder, self.settings.chunk_tokens, self.settings.chunk_overlap)
+
+    def retriever(self) -> Retriever:
+        """The live index, opened on first use and re-opened when a new generation appears."""
+        current = self._retriever
+        live = current_generation(self.data_dir)
+        if current is not None and live == current.snapshot.path:
+            return current
+        with self._reload_lock:
+            if self._retriever is None or live != self._retriever.snapshot.path:
+                snapshot = open_snapshot(self.data_dir, self.params)
+                self._retriever = Retriever(snapshot, LexicalIndex.load(snapshot.path))
+                log.info("opened index generation %d", snapshot.generation)
+            return self._retriever
+
+    def status(self) -> IndexStatus:
+        manifest = self.retriever().snapshot.manifest
+        return IndexStatus(
+            articles=manifest["articles"],
+            chunks=manifest["chunks"],
+            updated_at=manifest["created_at"],
+            model=manifest["model"],
+            generation=self.retriever().snapshot.generation,
+        )
+
+    def articles(self) -> list[ArticleRecord]:
+        return self.retriever().snapshot.articles()
+
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        mode: Mode = Mode.HYBRID,
+    ) -> list[Passage]:
+        """The `k` most relevant passages."""
+        query = prepare_query(clean_question(question), self.embedder)
+        return self.retriever().search(query, k, filters, mode)
+
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        mode: Mode = Mode.HYBRID,
+    ) -> Answer:
+        """Answer with verbatim quotes and numbered sources, or abstain."""
+        retriever = self.retriever()
+        if retriever.snapshot.chunk_count == 0:
+            raise IndexMissingError(
+                f"The index in {self.data_dir} holds no articles yet: add some and run "
+                "`citebot index`."
+            )
+        query = prepare_query(clean_question(question), self.embedder)
+        passages = retriever.search(query, max(k, 5), filters, mode)
+        answer = compose_answer(query, passages, self.embedder, retriever.lexical)
+        answer.passages = passages[:k]
+        return answer
+
+    def reindex(
+        self, progress: ProgressCallback | None = None, rebuild: bool = False
+    ) -> IndexReport:
+        """Incrementally reindex the articles folder, then swap the new index in."""
+        report = update_index(
+            Path(self.settings.articles_dir),
+            self.data_dir,
+            self.embedder,
+            chunk_tokens=self.settings.chunk_tokens,
+            overlap=self.settings.chunk_overlap,
+            rebuild=rebuild,
+            progress=progress,
+        )
+        self.retriever()  # open the new generation now, not on the next question
+        return report
+
+
+def clean_question(question: str) -> str:
+    """Strip a question and cut an over-long one; an empty question is a QuestionError."""
+    question = " ".join(question.split())
+    if not question:
+        raise QuestionError("The question is empty: ask something about the articles.")
+    if len(question) > MAX_QUESTION_CHARS:
+        cut = question[:MAX_QUESTION_CHARS]
+        question = cut[: cut.rfind(" ")] if " " in cut else cut
+    return question

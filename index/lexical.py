@@ -1,0 +1,102 @@
+"""Lexical retrieval: one tokenizer for BM25 and for scoring sentences, and the BM25 index."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+log = logging.getLogger(__name__)
+
+BM25_DIR = "bm25"
+BM25_IDS = "chunk_ids.npy"
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | frozenset(
+    "did does do what which who whom whose when where why how was were is are".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed content words of `text` (stop words dropped)."""
+    words = [w for w in _WORD.findall(text.casefold()) if w not in _STOPWORDS]
+    return _stemmer().stemWords(words)
+
+
+class LexicalIndex:
+    """BM25 over chunks (title + text); row i of the index is chunk `chunk_ids[i]`."""
+
+    def __init__(self, model: bm25s.BM25, chunk_ids: np.ndarray) -> None:
+        self.model = model
+        self.chunk_ids = chunk_ids
+        self._row_of = {int(cid): row for row, cid in enumerate(chunk_ids)}
+        indptr = model.scores["indptr"]
+        self._df = np.diff(indptr)  # documents per vocabulary term
+        self._n = max(1, int(model.scores["num_docs"]))
+
+    @classmethod
+    def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
+        """Index `texts` (one per chunk id)."""
+        model = bm25s.BM25()
+        corpus = [terms(t) for t in texts]
+        # bm25s cannot index an empty corpus or empty documents' vocabulary; pad with a marker.
+        model.index([doc or ["\x00"] for doc in corpus] or [["\x00"]], show_progress=False)
+        return cls(model, np.asarray(list(chunk_ids) or [-1], dtype=np.int64))
+
+    def save(self, gen: Path) -> None:
+        folder = gen / BM25_DIR
+        self.model.save(str(folder))
+        np.save(folder / BM25_IDS, self.chunk_ids)
+
+    @classmethod
+    def load(cls, gen: Path) -> LexicalIndex:
+        folder = gen / BM25_DIR
+        model = bm25s.BM25.load(str(folder), mmap=True)
+        return cls(model, np.load(folder / BM25_IDS))
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stemmed term (0 for unknown terms)."""
+        tid = self.model.vocab_dict.get(term)
+        if tid is None:
+            return 0.0
+        df = int(self._df[tid])
+        return float(np.log(1 + (self._n - df + 0.5) / (df + 0.5)))
+
+    def search(
+        self, query_terms: list[str], k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Top `k` chunk ids by BM25, restricted to `allowed` chunk ids when given."""
+        known = [t for t in query_terms if t in self.model.vocab_dict]
+        if not known or k <= 0:
+            return []
+        mask = None
+        if allowed is not None:
+            mask = np.isin(self.chunk_ids, allowed).astype(np.float32)
+        k = min(k, len(self.chunk_ids))
+        docs, scores = self.model.retrieve(
+            [known], k=k, show_progress=False, weight_mask=mask, n_threads=1
+        )
+        return [
+            (int(self.chunk_ids[d]), float(s))
+            for d, s in zip(docs[0], scores[0], strict=True)
+            if s > 0 and self.chunk_ids[d] >= 0
+        ]
+
+    def scores_for(self, query_terms: list[str], chunk_ids: Sequence[int]) -> list[float]:
+        """BM25 scores of given chunks (0 for unknown ones)."""
+        known = [t for t in query_terms if t in self.model.vocab_dict]
+        if not known:
+            return [0.0] * len(chunk_ids)
+        all_scores = self.model.get_scores(known)
+        return [float(all_scores[self._row_of[c]]) if c in self._row_of else 0.0 for c in chunk_ids]

@@ -1,0 +1,186 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused into one ranking."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+import faiss
+import numpy as np
+
+from index.embedding import Embedder
+from index.lexical import LexicalIndex, terms
+from index.store import ChunkRecord, IndexSnapshot
+
+log = logging.getLogger(__name__)
+
+CANDIDATES = 50  # taken from each retriever before fusion
+DENSE_WEIGHT = 0.5  # share of the dense score in the fused score
+DUPLICATE_JACCARD = 0.8  # passages sharing this share of their words are collapsed
+
+
+class Mode(StrEnum):
+    """Which retrievers take part (the evaluation compares all three)."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    LEXICAL = "lexical"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Optional restrictions on which articles may answer."""
+
+    source: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.source or self.since or self.until)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk, its rank (1-based) and scores."""
+
+    rank: int
+    chunk: ChunkRecord
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question prepared once: its embedding and lexical terms."""
+
+    text: str
+    vector: np.ndarray
+    terms: list[str]
+
+
+def prepare_query(text: str, embedder: Embedder) -> Query:
+    """Embed and tokenize a question once, for retrieval and answer composition."""
+    return Query(text=text, vector=embedder.embed([text])[0], terms=terms(text))
+
+
+def allowed_chunks(snapshot: IndexSnapshot, filters: Filters) -> np.ndarray:
+    """Chunk ids of the articles that pass `filters`."""
+    clauses, params = [], []
+    if filters.source:
+        clauses.append("lower(a.source) = lower(?)")
+        params.append(filters.source.strip())
+    if filters.since:
+        clauses.append("a.published IS NOT NULL AND substr(a.published, 1, 10) >= ?")
+        params.append(filters.since.isoformat())
+    if filters.until:
+        clauses.append("a.published IS NOT NULL AND substr(a.published, 1, 10) <= ?")
+        params.append(filters.until.isoformat())
+    where = " AND ".join(clauses) or "1"
+    rows = snapshot.db.execute(
+        f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}", params
+    ).fetchall()
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+
+class Retriever:
+    """Searches one index snapshot; safe to call from several threads."""
+
+    def __init__(self, snapshot: IndexSnapshot, lexical: LexicalIndex) -> None:
+        self.snapshot = snapshot
+        self.lexical = lexical
+
+    def search(
+        self,
+        query: Query,
+        k: int = 5,
+        filters: Filters | None = None,
+        mode: Mode = Mode.HYBRID,
+    ) -> list[Passage]:
+        """The `k` best passages for `query`, near-duplicates collapsed."""
+        filters = filters or Filters()
+        allowed = allowed_chunks(self.snapshot, filters) if filters.active else None
+        if allowed is not None and len(allowed) == 0:
+            return []
+        dense = self._dense(query, allowed) if mode != Mode.LEXICAL else {}
+        lexical = dict(self.lexical.search(query.terms, CANDIDATES, allowed))
+        if mode == Mode.DENSE:
+            lexical = {}
+        fused = self._fuse(query, dense, lexical, mode)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])[: max(k * 3, k + 10)]
+        records = self.snapshot.chunks([cid for cid, _ in ranked])
+        passages: list[Passage] = []
+        kept_words: list[set[str]] = []
+        for cid, score in ranked:
+            record = records.get(cid)
+            if record is None:
+                continue
+            words = set(record.text.casefold().split())
+            if any(_jaccard(words, other) >= DUPLICATE_JACCARD for other in kept_words):
+                continue
+            kept_words.append(words)
+            passages.append(
+                Passage(
+                    rank=len(passages) + 1,
+                    chunk=record,
+                    score=score,
+                    dense=dense.get(cid, 0.0),
+                    lexical=lexical.get(cid, 0.0),
+                )
+            )
+            if len(passages) == k:
+                break
+        return passages
+
+    def _dense(self, query: Query, allowed: np.ndarray | None) -> dict[int, float]:
+        vectors = self.snapshot.vectors
+        if vectors.ntotal == 0:
+            return {}
+        k = min(CANDIDATES, vectors.ntotal)
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, ids = vectors.search(query.vector.reshape(1, -1), k, params=params)
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i != -1}
+
+    def _fuse(
+        self, query: Query, dense: dict[int, float], lexical: dict[int, float], mode: Mode
+    ) -> dict[int, float]:
+        if mode == Mode.DENSE:
+            return dense
+        if mode == Mode.LEXICAL:
+            return lexical
+        union = list(dense.keys() | lexical.keys())
+        if not union:
+            return {}
+        missing_dense = [c for c in union if c not in dense]
+        if missing_dense:
+            dense = {**dense, **self._dense_scores(query, missing_dense)}
+        missing_lex = [c for c in union if c not in lexical]
+        if missing_lex:
+            extra = self.lexical.scores_for(query.terms, missing_lex)
+            lexical = {**lexical, **dict(zip(missing_lex, extra, strict=True))}
+        top_lex = max(lexical.values()) or 1.0
+        return {
+            c: DENSE_WEIGHT * dense[c] + (1 - DENSE_WEIGHT) * lexical[c] / top_lex for c in union
+        }
+
+    def _dense_scores(self, query: Query, chunk_ids: list[int]) -> dict[int, float]:
+        vectors = self.snapshot.vectors
+        out = {}
+        for cid in chunk_ids:
+            try:
+                vec = vectors.reconstruct(cid)
+            except RuntimeError:
+                continue
+            out[cid] = float(np.dot(vec, query.vector))
+        return out
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
