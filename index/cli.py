@@ -7,11 +7,16 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from index.errors import CitebotError
+from index.errors import CitebotError, QuestionError
 from index.settings import EngineSettings
+
+if TYPE_CHECKING:
+    from index.engine import Engine
+    from index.retrieval import Filters
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +117,64 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2024-03-14") from None
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from index.answer import answer_as_json, format_source
+    from index.engine import Engine
+    from index.retrieval import Filters
+
+    engine = Engine(_settings(args))
+    filters = Filters(source=args.source, since=args.since, until=args.until)
+    if args.question is None:
+        return _ask_stream(engine, filters, args.k)
+    answer = engine.ask(" ".join(args.question), k=args.k, filters=filters)
+    if args.json:
+        print(json.dumps(answer_as_json(answer), ensure_ascii=False))
+        return 0
+    if answer.abstained:
+        print(answer.text)
+    for quote in answer.quotes:
+        print(f"“{quote.text}” [{quote.n}]")
+    if answer.sources:
+        print("\nSources:")
+        for source in answer.sources:
+            print(f"[{source.n}] {format_source(source)}")
+    elif answer.passages:
+        print("\nClosest articles:")
+        for title in dict.fromkeys(p.chunk.title for p in answer.passages):
+            print(f"- {title}")
+    return 0
+
+
+def _ask_stream(engine: Engine, filters: Filters, k: int) -> int:
+    """One JSON line per question read from stdin; the model and index load once."""
+    from index.answer import answer_as_json
+
+    for line in sys.stdin:
+        question = line.strip()
+        if not question:
+            continue
+        try:
+            result = answer_as_json(engine.ask(question, k=k, filters=filters))
+        except QuestionError as exc:
+            result = {"question": question, "error": str(exc)}
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    # The Discord layer is imported only here: `index` itself never imports discord.
+    from bot.runner import serve
+
+    return serve(_settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="citebot", description="Answer questions over your articles, quoting its sources."
@@ -131,12 +194,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, help="data directory [CITEBOT_DATA_DIR]")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("ask", help="answer a question from the indexed articles")
+    p.add_argument("question", nargs="*", default=None, help="the question (none: read stdin)")
+    p.add_argument("--data", type=Path, help="data directory [CITEBOT_DATA_DIR]")
+    p.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--since", type=_date, help="only articles published on or after DATE")
+    p.add_argument("--until", type=_date, help="only articles published on or before DATE")
+    p.add_argument("--source", help="only articles from this outlet")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="run the Discord bot (settings from the environment / .env)")
+    p.add_argument("--data", type=Path, help="data directory [CITEBOT_DATA_DIR]")
+    p.add_argument("--articles", type=Path, help="articles folder [CITEBOT_ARTICLES_DIR]")
+    p.set_defaults(func=cmd_serve)
     return parser
+
+
+def _quiet_libraries() -> None:
+    """Keep third-party progress bars and debug chatter off the terminal."""
+    import os
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `citebot` console script."""
     args = build_parser().parse_args(argv)
+    if getattr(args, "question", None) == []:
+        args.question = None
+    _quiet_libraries()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

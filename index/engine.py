@@ -103,7 +103,7 @@ class Engine:
             )
         query = prepare_query(clean_question(question), self.embedder)
         passages = retriever.search(query, max(k, 5), filters, mode)
-        answer = compose_answer(query, passages, self.embedder, retriever.lexical)
+        answer = compose_answer(query, passages, retriever.lexical)
         answer.passages = passages[:k]
         return answer
 

@@ -13,6 +13,8 @@ import numpy as np
 import Stemmer
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG on import, which would print through any root handler.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 BM25_DIR = "bm25"
 BM25_IDS = "chunk_ids.npy"

@@ -111,7 +111,15 @@ class Retriever:
             lexical = {}
         fused = self._fuse(query, dense, lexical, mode)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])[: max(k * 3, k + 10)]
-        records = self.snapshot.chunks([cid for cid, _ in ranked])
+        # Every passage carries both scores, whichever retrievers ranked it.
+        top = [cid for cid, _ in ranked]
+        dense = {**self._dense_scores(query, [c for c in top if c not in dense]), **dense}
+        missing = [c for c in top if c not in lexical]
+        lexical = {
+            **dict(zip(missing, self.lexical.scores_for(query.terms, missing), strict=True)),
+            **lexical,
+        }
+        records = self.snapshot.chunks(top)
         passages: list[Passage] = []
         kept_words: list[set[str]] = []
         for cid, score in ranked:
@@ -165,7 +173,8 @@ class Retriever:
             lexical = {**lexical, **dict(zip(missing_lex, extra, strict=True))}
         top_lex = max(lexical.values()) or 1.0
         return {
-            c: DENSE_WEIGHT * dense[c] + (1 - DENSE_WEIGHT) * lexical[c] / top_lex for c in union
+            c: DENSE_WEIGHT * dense.get(c, 0.0) + (1 - DENSE_WEIGHT) * lexical[c] / top_lex
+            for c in union
         }
 
     def _dense_scores(self, query: Query, chunk_ids: list[int]) -> dict[int, float]:
