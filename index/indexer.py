@@ -267,6 +267,7 @@ def _insert_articles(
             texts.append(passage_for_embedding(article.title, chunk.text, embedder))
             next_id += 1
     db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", rows)
+    log.info("embedding %d chunks of %d articles", len(texts), len(articles))
     embedded = embedder.embed(
         texts,
         progress=(lambda done, total: progress("embedding", done, total)) if progress else None,
