@@ -118,6 +118,7 @@ class Engine:
             chunk_tokens=self.settings.chunk_tokens,
             overlap=self.settings.chunk_overlap,
             rebuild=rebuild,
+            approximate_from=self.settings.approximate_from,
             progress=progress,
         )
         self.retriever()  # open the new generation now, not on the next question

@@ -36,6 +36,13 @@ from index.store import (
     read_manifest,
     remove_stale,
 )
+from index.vector_index import (
+    APPROXIMATE_FROM,
+    EMBEDDINGS_FILE,
+    IDS_FILE,
+    build_index,
+    choose_kind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +121,7 @@ def update_index(
     chunk_tokens: int = 200,
     overlap: int = 1,
     rebuild: bool = False,
+    approximate_from: int = APPROXIMATE_FROM,
     progress: ProgressCallback | None = None,
 ) -> IndexReport:
     """Bring the index in `data_dir` in line with `articles_dir`, embedding only what changed."""
@@ -132,7 +140,7 @@ def update_index(
                 rebuild = True
         base = None if rebuild else live
         build = data_dir / f"gen-{generation_number(live) + 1:06d}.build"
-        report = _apply(loaded.articles, base, build, embedder, params, progress)
+        report = _apply(loaded.articles, base, build, embedder, params, approximate_from, progress)
     report.failed = loaded.failures
     report.seconds = time.perf_counter() - started
     return report
@@ -144,6 +152,7 @@ def _apply(
     build: Path,
     embedder: Embedder,
     params: dict[str, Any],
+    approximate_from: int,
     progress: ProgressCallback | None,
 ) -> IndexReport:
     data_dir = build.parent
@@ -164,12 +173,12 @@ def _apply(
 
     build.mkdir()
     db = new_database(build / SQLITE_FILE, base / SQLITE_FILE if base else None)
-    vectors = _load_vectors(base, embedder.dim)
+    ids, vectors = _load_embeddings(base, embedder.dim)
     try:
         with db:
             stale = [a.id for a in to_embed if a.id in old_hashes] + removed
-            _delete_articles(db, vectors, stale)
-            _insert_articles(db, vectors, to_embed, embedder, params, progress)
+            gone = _delete_articles(db, stale)
+            new_ids, new_vectors = _insert_articles(db, to_embed, embedder, params, progress)
         report.articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         report.chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         if progress:
@@ -177,10 +186,16 @@ def _apply(
         _build_lexical(db).save(build)
     finally:
         db.close()
-    faiss.write_index(vectors, str(build / FAISS_FILE))
+    keep = ~np.isin(ids, gone)
+    ids = np.concatenate([ids[keep], new_ids])
+    vectors = np.concatenate([vectors[keep], new_vectors.astype(np.float16)])
+    np.save(build / IDS_FILE, ids)
+    np.save(build / EMBEDDINGS_FILE, vectors)
+    kind = choose_kind(len(ids), approximate_from)
+    faiss.write_index(build_index(kind, ids, vectors), str(build / FAISS_FILE))
     manifest = {
         **params,
-        "index_type": "flat",
+        "index_type": kind,
         "articles": report.articles,
         "chunks": report.chunks,
         "created_at": _now(),
@@ -210,36 +225,38 @@ def _article_hashes(base: Path | None) -> dict[str, str]:
         return dict(conn.execute("SELECT id, content_hash FROM articles"))
 
 
-def _load_vectors(base: Path | None, dim: int) -> faiss.Index:
+def _load_embeddings(base: Path | None, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """The previous generation's chunk ids and float16 embeddings (memory-mapped)."""
     if base is None:
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-    return faiss.read_index(str(base / FAISS_FILE))
+        return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float16)
+    return np.load(base / IDS_FILE), np.load(base / EMBEDDINGS_FILE, mmap_mode="r")
 
 
-def _delete_articles(db: Any, vectors: faiss.Index, article_ids: list[str]) -> None:
+def _delete_articles(db: Any, article_ids: list[str]) -> np.ndarray:
+    """Delete articles and their chunks; return the deleted chunk ids."""
+    gone: list[int] = []
     for start in range(0, len(article_ids), 500):
         batch = article_ids[start : start + 500]
         marks = ",".join("?" * len(batch))
-        chunk_ids = [
+        gone.extend(
             row[0]
             for row in db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", batch)
-        ]
-        if chunk_ids:
-            vectors.remove_ids(ids_array(chunk_ids))
+        )
         db.execute(f"DELETE FROM chunks WHERE article_id IN ({marks})", batch)
         db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
+    return ids_array(gone)
 
 
 def _insert_articles(
     db: Any,
-    vectors: faiss.Index,
     articles: list[Article],
     embedder: Embedder,
     params: dict[str, Any],
     progress: ProgressCallback | None,
-) -> None:
+) -> tuple[np.ndarray, np.ndarray]:
+    """Store articles and their chunks; return the new chunk ids and their embeddings."""
     if not articles:
-        return
+        return ids_array([]), np.zeros((0, embedder.dim), dtype=np.float32)
     next_id = (db.execute("SELECT MAX(id) FROM chunks").fetchone()[0] or 0) + 1
     now = _now()
     rows, texts = [], []
@@ -272,7 +289,7 @@ def _insert_articles(
         texts,
         progress=(lambda done, total: progress("embedding", done, total)) if progress else None,
     )
-    vectors.add_with_ids(np.ascontiguousarray(embedded), ids_array(r[0] for r in rows))
+    return ids_array(r[0] for r in rows), embedded
 
 
 def _now() -> str:

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
 from index.errors import DataDirError, IndexMismatchError, IndexMissingError
+from index.vector_index import FLAT, read_index
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class IndexSnapshot:
         self.path = gen
         self.manifest = read_manifest(gen)
         self.generation = generation_number(gen)
-        self.vectors = faiss.read_index(str(gen / FAISS_FILE))
+        self.vectors = read_index(gen / FAISS_FILE, self.manifest.get("index_type", FLAT))
         self._db_uri = f"file:{gen / SQLITE_FILE}?mode=ro&immutable=1"
         self._local = threading.local()
 
