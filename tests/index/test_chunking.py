@@ -14,7 +14,10 @@ def words(texts: list[str]) -> list[int]:
 
 
 def test_sentences_respect_abbreviations_and_initials() -> None:
-    text = 'Dr. Smith met Mr. J. R. Doe at 5 p.m. on Monday. "Was it fun?" she asked. The U.S. Army came.'
+    text = (
+        'Dr. Smith met Mr. J. R. Doe at 5 p.m. on Monday. "Was it fun?" she asked. '
+        "The U.S. Army came."
+    )
     got = [text[s.start : s.end] for s in split_sentences(text)]
     assert got == [
         "Dr. Smith met Mr. J. R. Doe at 5 p.m. on Monday.",

@@ -150,7 +150,7 @@ def test_one_writer_at_a_time(articles: Path, tmp_path: Path) -> None:
 
 
 class ExplodingEmbedder(FakeEmbedder):
-    def embed(self, texts, *, progress=None):  # noqa: ANN001, ANN201
+    def embed(self, texts: object, *, progress: object = None) -> None:
         raise RuntimeError("killed mid-embedding")
 
 
