@@ -75,30 +75,37 @@ class LexicalIndex:
         df = int(self._df[tid])
         return float(np.log(1 + (self._n - df + 0.5) / (df + 0.5)))
 
+    def scores(self, query_terms: list[str]) -> np.ndarray | None:
+        """BM25 score of every chunk row for the query, or None if no term is known."""
+        known = [t for t in query_terms if t in self.model.vocab_dict]
+        if not known:
+            return None
+        return self.model.get_scores(known)
+
+    def top(
+        self, scores: np.ndarray | None, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The `k` best (chunk id, score) pairs, restricted to `allowed` chunk ids if given."""
+        if scores is None or k <= 0:
+            return []
+        if allowed is not None:
+            scores = np.where(np.isin(self.chunk_ids, allowed), scores, 0.0)
+        k = min(k, len(scores))
+        rows = np.argpartition(-scores, k - 1)[:k]
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        return [
+            (int(self.chunk_ids[r]), float(scores[r]))
+            for r in rows
+            if scores[r] > 0 and self.chunk_ids[r] >= 0
+        ]
+
     def search(
         self, query_terms: list[str], k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """Top `k` chunk ids by BM25, restricted to `allowed` chunk ids when given."""
-        known = [t for t in query_terms if t in self.model.vocab_dict]
-        if not known or k <= 0:
-            return []
-        mask = None
-        if allowed is not None:
-            mask = np.isin(self.chunk_ids, allowed).astype(np.float32)
-        k = min(k, len(self.chunk_ids))
-        docs, scores = self.model.retrieve(
-            [known], k=k, show_progress=False, weight_mask=mask, n_threads=1
-        )
-        return [
-            (int(self.chunk_ids[d]), float(s))
-            for d, s in zip(docs[0], scores[0], strict=True)
-            if s > 0 and self.chunk_ids[d] >= 0
-        ]
+        return self.top(self.scores(query_terms), k, allowed)
 
-    def scores_for(self, query_terms: list[str], chunk_ids: Sequence[int]) -> list[float]:
-        """BM25 scores of given chunks (0 for unknown ones)."""
-        known = [t for t in query_terms if t in self.model.vocab_dict]
-        if not known:
-            return [0.0] * len(chunk_ids)
-        all_scores = self.model.get_scores(known)
-        return [float(all_scores[self._row_of[c]]) if c in self._row_of else 0.0 for c in chunk_ids]
+    def score_of(self, scores: np.ndarray | None, chunk_id: int) -> float:
+        """One chunk's score in a `scores()` array (0 for unknown chunks)."""
+        row = self._row_of.get(chunk_id)
+        return 0.0 if scores is None or row is None else float(scores[row])

@@ -106,19 +106,14 @@ class Retriever:
         if allowed is not None and len(allowed) == 0:
             return []
         dense = self._dense(query, allowed) if mode != Mode.LEXICAL else {}
-        lexical = dict(self.lexical.search(query.terms, CANDIDATES, allowed))
-        if mode == Mode.DENSE:
-            lexical = {}
-        fused = self._fuse(query, dense, lexical, mode)
+        bm25 = self.lexical.scores(query.terms)  # computed once, looked up below
+        lexical = {} if mode == Mode.DENSE else dict(self.lexical.top(bm25, CANDIDATES, allowed))
+        fused = self._fuse(query, dense, lexical, bm25, mode)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])[: max(k * 3, k + 10)]
         # Every passage carries both scores, whichever retrievers ranked it.
         top = [cid for cid, _ in ranked]
         dense = {**self._dense_scores(query, [c for c in top if c not in dense]), **dense}
-        missing = [c for c in top if c not in lexical]
-        lexical = {
-            **dict(zip(missing, self.lexical.scores_for(query.terms, missing), strict=True)),
-            **lexical,
-        }
+        lexical = {c: lexical.get(c, self.lexical.score_of(bm25, c)) for c in top}
         records = self.snapshot.chunks(top)
         passages: list[Passage] = []
         kept_words: list[set[str]] = []
@@ -155,7 +150,12 @@ class Retriever:
         return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i != -1}
 
     def _fuse(
-        self, query: Query, dense: dict[int, float], lexical: dict[int, float], mode: Mode
+        self,
+        query: Query,
+        dense: dict[int, float],
+        lexical: dict[int, float],
+        bm25: np.ndarray | None,
+        mode: Mode,
     ) -> dict[int, float]:
         if mode == Mode.DENSE:
             return dense
@@ -167,10 +167,7 @@ class Retriever:
         missing_dense = [c for c in union if c not in dense]
         if missing_dense:
             dense = {**dense, **self._dense_scores(query, missing_dense)}
-        missing_lex = [c for c in union if c not in lexical]
-        if missing_lex:
-            extra = self.lexical.scores_for(query.terms, missing_lex)
-            lexical = {**lexical, **dict(zip(missing_lex, extra, strict=True))}
+        lexical = {c: lexical.get(c, self.lexical.score_of(bm25, c)) for c in union}
         top_lex = max(lexical.values()) or 1.0
         return {
             c: DENSE_WEIGHT * dense.get(c, 0.0) + (1 - DENSE_WEIGHT) * lexical[c] / top_lex
