@@ -127,6 +127,34 @@ def update_index(
     """Bring the index in `data_dir` in line with `articles_dir`, embedding only what changed."""
     started = time.perf_counter()
     loaded = load_articles(articles_dir)
+    report = index_articles(
+        loaded.articles,
+        data_dir,
+        embedder,
+        chunk_tokens=chunk_tokens,
+        overlap=overlap,
+        rebuild=rebuild,
+        approximate_from=approximate_from,
+        progress=progress,
+    )
+    report.failed = loaded.failures
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def index_articles(
+    articles: list[Article],
+    data_dir: Path,
+    embedder: Embedder,
+    *,
+    chunk_tokens: int = 200,
+    overlap: int = 1,
+    rebuild: bool = False,
+    approximate_from: int = APPROXIMATE_FROM,
+    progress: ProgressCallback | None = None,
+) -> IndexReport:
+    """Make `articles` the content of the index in `data_dir` (the rest of `update_index`)."""
+    started = time.perf_counter()
     ensure_data_dir(data_dir)
     params = index_params(embedder, chunk_tokens, overlap)
     with writer_lock(data_dir):
@@ -140,8 +168,7 @@ def update_index(
                 rebuild = True
         base = None if rebuild else live
         build = data_dir / f"gen-{generation_number(live) + 1:06d}.build"
-        report = _apply(loaded.articles, base, build, embedder, params, approximate_from, progress)
-    report.failed = loaded.failures
+        report = _apply(articles, base, build, embedder, params, approximate_from, progress)
     report.seconds = time.perf_counter() - started
     return report
 
