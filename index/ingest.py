@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import trafilatura
 import yaml
 
 from index.errors import ArticlesFolderError
@@ -312,6 +311,8 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 
 
 def _parse_html(text: str, rel: str) -> Iterator[tuple[str, Article | str]]:
+    import trafilatura  # imported here: it costs ~0.5 s and only HTML needs it
+
     doc = trafilatura.bare_extraction(
         text,
         with_metadata=True,
