@@ -51,17 +51,25 @@ class SyntheticEmbedder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             body = text.split("\n", 1)[-1]
-            found = [self.table[body[s.start : s.end]] for s in split_sentences(body)]
+            found = [self.table.get(body[s.start : s.end]) for s in split_sentences(body)]
             found = [v for v in found if v is not None] or [self.rng.standard_normal(self.dim)]
             vec = np.mean(found, axis=0) + 0.02 * self.rng.standard_normal(self.dim)
             out[row] = vec / np.linalg.norm(vec)
         return out
 
 
-def sentence_pool(dataset: Path, real: SentenceTransformerEmbedder) -> dict[str, np.ndarray]:
+def sentence_pool(
+    dataset: Path, real: SentenceTransformerEmbedder, cache: Path
+) -> dict[str, np.ndarray]:
+    """Every sentence of the dev articles with its real embedding (cached in `cache`)."""
+    if cache.exists():
+        saved = np.load(cache, allow_pickle=False)
+        return dict(zip(saved["sentences"].tolist(), saved["vectors"], strict=True))
     articles = load_articles(dataset / "articles").articles
     sentences = sorted({a.text[s.start : s.end] for a in articles for s in split_sentences(a.text)})
     vectors = real.embed(sentences)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, sentences=np.array(sentences), vectors=vectors)
     return dict(zip(sentences, vectors, strict=True))
 
 
@@ -84,7 +92,7 @@ def build(dataset: Path, data: Path, size: int) -> dict:
     from index.indexer import index_articles
 
     real = SentenceTransformerEmbedder()
-    table = sentence_pool(dataset, real)
+    table = sentence_pool(dataset, real, data.parent / "sentences.npz")
     pool = list(table)
     # Calibrate sentences per chunk on a sample, then generate enough articles for `size`.
     probe = index_articles(

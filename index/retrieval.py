@@ -146,6 +146,9 @@ class Retriever:
         params = None
         if allowed is not None:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        # One thread for one query: OpenMP threads spin-wait on a busy CPU (measured at 100k
+        # chunks: 29 ms on one thread, 114 ms on two). The setting is per calling thread.
+        faiss.omp_set_num_threads(1)
         scores, ids = vectors.search(query.vector.reshape(1, -1), k, params=params)
         return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i != -1}
 
