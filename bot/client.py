@@ -1,0 +1,93 @@
+"""`CitebotBot`: the Discord client, handed its engine, settings and feedback store."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot import errors
+from bot.config import BotSettings
+from bot.engine import AsyncEngine
+from bot.ratelimit import QuestionRateLimiter
+from bot.sync import sync_commands
+from index.engine import Engine
+from index.feedback import FeedbackStore
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.exts.ask", "bot.exts.sources", "bot.exts.admin")
+
+
+def intents() -> discord.Intents:
+    """Servers and their messages, with content (for answer channels and replies)."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.message_content = True
+    return wanted
+
+
+class CitebotBot(commands.Bot):
+    """Answers questions over the indexed articles; one extension per feature area.
+
+    `options` go to `discord.Client` (e.g. `heartbeat_timeout`). Every message the bot sends
+    allows no mentions, so quoted text or a question containing @everyone never pings.
+    """
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        settings: BotSettings,
+        feedback: FeedbackStore,
+        rate_limiter: QuestionRateLimiter | None = None,
+        **options: Any,
+    ) -> None:
+        # citebot never joins voice: warnings about missing voice libraries are only noise.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.engine = AsyncEngine(engine)
+        self.settings = settings
+        self.feedback = feedback
+        self.rate_limiter = rate_limiter or QuestionRateLimiter(
+            settings.rate_limit_questions, settings.rate_limit_seconds
+        )
+        self.tree.error(errors.on_app_command_error)
+
+    async def setup_hook(self) -> None:
+        """Load the extensions (one failing never stops the rest), the model, then sync."""
+        for extension in EXTENSIONS:
+            try:
+                await self.load_extension(extension)
+            except Exception:
+                log.exception("failed to load extension %s", extension)
+        await self.engine.warm_up()
+        await sync_commands(self.tree, self.settings.guild_ids, self.engine.engine.data_dir)
+
+    async def on_ready(self) -> None:
+        """Log who we are and where we answer."""
+        assert self.user is not None
+        log.info(
+            "logged in as %s (%d) in %d servers; answer channels: %s",
+            self.user,
+            self.user.id,
+            len(self.guilds),
+            self.settings.answer_channel_ids or "none",
+        )
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Prefix commands are not used: questions are handled by the ask extension."""
+
+    async def close(self) -> None:
+        """Disconnect, then stop the engine's worker threads."""
+        await super().close()
+        self.engine.close()

@@ -1,0 +1,142 @@
+"""The index engine made awaitable: its CPU and disk work never runs on the event loop.
+
+Questions, searches and feedback writes go to one small thread pool; a reindex gets a thread
+of its own, so questions keep being answered (from the old index) while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+from index.answer import Answer
+from index.engine import Engine, IndexStatus
+from index.errors import CitebotError, ReindexRunningError
+from index.indexer import IndexReport, ProgressCallback
+from index.retrieval import Filters, Passage
+from index.store import ArticleRecord
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+QUERY_WORKERS = 4
+QUERY_THREAD_PREFIX = "citebot-engine"
+REINDEX_THREAD_NAME = "citebot-reindex"
+REINDEX_RUNNING = "A reindex is already running: wait for it to finish before starting another."
+
+
+class AsyncEngine:
+    """Awaitable `Engine` calls, run in worker threads."""
+
+    def __init__(self, engine: Engine, workers: int = QUERY_WORKERS) -> None:
+        self.engine = engine
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=QUERY_THREAD_PREFIX)
+        self._reindexing = False
+        self._outlets: tuple[int, list[str]] | None = None
+
+    async def run(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking `func` in the query pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(func, *args, **kwargs))
+
+    async def ask(self, question: str, filters: Filters | None = None) -> Answer:
+        """Answer with quotes and sources, or abstain."""
+        return await self.run(self.engine.ask, question, filters=filters)
+
+    async def search(self, query: str, k: int = 5) -> list[Passage]:
+        """The `k` most relevant passages."""
+        return await self.run(self.engine.search, query, k)
+
+    async def articles(self) -> list[ArticleRecord]:
+        """Every indexed article, newest first."""
+        return await self.run(self.engine.articles)
+
+    async def status(self) -> IndexStatus:
+        """What is indexed and since when."""
+        return await self.run(self.engine.status)
+
+    async def outlets(self) -> list[str]:
+        """The distinct outlets (article sources) in the index, for autocompletion."""
+        return await self.run(self._outlets_now)
+
+    def _outlets_now(self) -> list[str]:
+        generation = self.engine.status().generation
+        cached = self._outlets
+        if cached is None or cached[0] != generation:
+            names = {a.source.strip() for a in self.engine.articles() if a.source}
+            cached = (generation, sorted(names, key=str.casefold))
+            self._outlets = cached
+        return cached[1]
+
+    async def warm_up(self) -> None:
+        """Load the model and open the index now rather than on the first question."""
+        await self.run(self._warm_up)
+
+    def _warm_up(self) -> None:
+        self.engine.embedder.embed(["citebot warm-up"])
+        try:
+            status = self.engine.status()
+        except CitebotError as exc:
+            log.warning("%s Questions will fail until an admin runs /reindex.", exc)
+            return
+        log.info(
+            "index generation %d: %d articles, %d chunks",
+            status.generation,
+            status.articles,
+            status.chunks,
+        )
+
+    @property
+    def reindexing(self) -> bool:
+        """Whether this bot is running a reindex."""
+        return self._reindexing
+
+    async def reindex(self, progress: ProgressCallback | None = None) -> IndexReport:
+        """Reindex incrementally in a thread of its own; one at a time."""
+        if self._reindexing:
+            raise ReindexRunningError(REINDEX_RUNNING)
+        self._reindexing = True
+        try:
+            return await _in_daemon_thread(self.engine.reindex, progress)
+        finally:
+            self._reindexing = False
+
+    def close(self) -> None:
+        """Stop accepting work; queued calls are cancelled."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _in_daemon_thread(func: Callable[..., T], *args: object) -> T:
+    """Run `func` in a daemon thread: shutting down never waits for a long reindex.
+
+    Killing a reindex at any point is safe: the live index generation is replaced only once
+    the new one is complete, and the next reindex removes the unfinished one.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def target() -> None:
+        try:
+            result = func(*args)
+        except BaseException as exc:
+            outcome = functools.partial(future.set_exception, exc)
+        else:
+            outcome = functools.partial(future.set_result, result)
+        try:
+            loop.call_soon_threadsafe(settle, outcome)
+        except RuntimeError:  # the event loop closed while the thread worked
+            log.debug("event loop gone before %s finished", REINDEX_THREAD_NAME)
+
+    threading.Thread(target=target, name=REINDEX_THREAD_NAME, daemon=True).start()
+    return await future

@@ -1,0 +1,1 @@
+"""One extension per feature area: questions, sources, admin."""

@@ -1,0 +1,91 @@
+"""`citebot serve`: read the settings, build the engine once, run the bot until it is stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from pydantic import ValidationError
+
+from bot.client import CitebotBot
+from bot.config import BotSettings, settings_error
+from index.engine import Engine
+from index.feedback import FEEDBACK_FILE, FeedbackStore
+from index.settings import EngineSettings
+
+log = logging.getLogger(__name__)
+
+TOKEN_REJECTED = (
+    "Discord rejected DISCORD_TOKEN: copy the bot token again from the Developer Portal "
+    "(Bot > Reset Token) into the environment or .env."
+)
+INTENT_REFUSED = (
+    "Discord refused the Message Content intent: enable it in the Developer Portal "
+    "(Bot > Privileged Gateway Intents > Message Content Intent)."
+)
+GATEWAY_AUTH_FAILED = 4004
+
+
+def serve(settings: EngineSettings) -> int:
+    """Run the bot: 0 after a clean stop, 2 (and one sentence on stderr) if it cannot start."""
+    try:
+        bot_settings = BotSettings()
+    except ValidationError as exc:
+        return _fail(settings_error(exc))
+    point_discord_at(bot_settings.discord_api_base, bot_settings.discord_gateway_url)
+    _show_bot_progress()
+    engine = Engine(settings)
+    feedback = FeedbackStore(Path(settings.data_dir) / FEEDBACK_FILE)
+    try:
+        asyncio.run(_run(bot_settings, engine, feedback))
+    except discord.LoginFailure:
+        return _fail(TOKEN_REJECTED)
+    except discord.PrivilegedIntentsRequired:
+        return _fail(INTENT_REFUSED)
+    except discord.ConnectionClosed as exc:
+        if exc.code != GATEWAY_AUTH_FAILED:
+            raise
+        return _fail(TOKEN_REJECTED)
+    except aiohttp.ClientConnectionError as exc:
+        where = bot_settings.discord_api_base or "discord.com"
+        return _fail(
+            f"Cannot reach Discord at {where} ({exc.__class__.__name__}): check the network."
+        )
+    return 0
+
+
+def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
+    """Send discord.py's REST calls and gateway connection elsewhere (None keeps Discord)."""
+    if api_base:
+        discord.http.Route.BASE = api_base
+    if gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+async def _run(settings: BotSettings, engine: Engine, feedback: FeedbackStore) -> None:
+    async with CitebotBot(engine=engine, settings=settings, feedback=feedback) as bot:
+        loop = asyncio.get_running_loop()
+        # Not on Windows, nor outside the main thread: then only Ctrl-C stops the bot.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
+        await bot.start(settings.discord_token.get_secret_value())
+
+
+def _show_bot_progress() -> None:
+    """The bot's own INFO lines (logged in, commands synced) even without `-v`."""
+    bot_log = logging.getLogger("bot")
+    if bot_log.getEffectiveLevel() > logging.INFO:
+        bot_log.setLevel(logging.INFO)
+
+
+def _fail(sentence: str) -> int:
+    print(f"citebot: {sentence}", file=sys.stderr)
+    return 2

@@ -1,0 +1,147 @@
+"""The real engine and feedback store, wrapped to catch blocking work on the event loop.
+
+Any engine, embedding or feedback-store call made on a thread that runs an event loop is
+recorded in a `LoopGuard`; the harness fails the test. `ReindexGate` holds a reindex in
+progress so a test can ask questions meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.engine import Engine
+from index.feedback import FeedbackStore
+from index.settings import DEFAULT_MODEL, EngineSettings
+
+FIXTURE_ARTICLES = Path(__file__).parents[1] / "fixtures" / "articles"
+
+
+def on_event_loop() -> bool:
+    """Whether the calling thread is running an asyncio event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@dataclass
+class LoopGuard:
+    """Names of blocking calls that were made on an event-loop thread."""
+
+    violations: list[str] = field(default_factory=list)
+
+    def check(self, name: str) -> None:
+        if on_event_loop():
+            self.violations.append(name)
+
+
+class GuardedEngine(Engine):
+    """The real engine; records calls made on the event loop."""
+
+    guard: LoopGuard
+
+    def retriever(self) -> Any:
+        self.guard.check("Engine.retriever")
+        return super().retriever()
+
+    def reindex(self, *args: Any, **kwargs: Any) -> Any:
+        self.guard.check("Engine.reindex")
+        return super().reindex(*args, **kwargs)
+
+
+class GuardedEmbedder:
+    """The real embedder; records embedding on the event loop."""
+
+    def __init__(self, inner: Any, guard: LoopGuard) -> None:
+        self.inner = inner
+        self.guard = guard
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def embed(self, texts: Sequence[str], *, progress: Any = None) -> np.ndarray:
+        self.guard.check("embed")
+        return self.inner.embed(texts, progress=progress)
+
+
+class GuardedFeedbackStore(FeedbackStore):
+    """The real feedback store; records SQLite work on the event loop."""
+
+    def __init__(self, path: Path, guard: LoopGuard) -> None:
+        self.guard = guard
+        super().__init__(path)
+
+    def _connect(self) -> Any:
+        self.guard.check("FeedbackStore")
+        return super()._connect()
+
+
+@dataclass(frozen=True)
+class IndexDirs:
+    """An articles folder and the data directory indexed from it."""
+
+    articles: Path
+    data: Path
+
+
+def engine_settings(dirs: IndexDirs) -> EngineSettings:
+    """Settings for `dirs`, ignoring any CITEBOT_* variables of the developer's shell."""
+    return EngineSettings(
+        _env_file=None, articles_dir=dirs.articles, data_dir=dirs.data, model=DEFAULT_MODEL
+    )
+
+
+def make_engine(dirs: IndexDirs, embedder: Any, guard: LoopGuard, cls: type = GuardedEngine) -> Any:
+    """A guarded engine over `dirs` (`cls` may be a GuardedEngine subclass)."""
+    engine = cls(engine_settings(dirs), embedder=GuardedEmbedder(embedder, guard))
+    engine.guard = guard
+    return engine
+
+
+def copy_index(source: IndexDirs, root: Path) -> IndexDirs:
+    """A private copy of an index and its articles, free to be reindexed."""
+    dirs = IndexDirs(root / "articles", root / "data")
+    shutil.copytree(source.articles, dirs.articles)
+    shutil.copytree(source.data, dirs.data)
+    return dirs
+
+
+class ReindexGate:
+    """Makes the reindex thread's embedding wait until the test releases it.
+
+    Questions embed in other threads and are never held, so a test can ask while a reindex
+    is deterministically in progress.
+    """
+
+    def __init__(self, thread_name: str) -> None:
+        self.thread_name = thread_name
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def wait_here(self) -> None:
+        if threading.current_thread().name != self.thread_name:
+            return
+        self.entered.set()
+        if not self.release.wait(30):
+            raise TimeoutError("the test never released the reindex")
+
+
+class GatedEmbedder(GuardedEmbedder):
+    """A guarded embedder whose calls from the reindex thread pass through a `ReindexGate`."""
+
+    def __init__(self, inner: Any, guard: LoopGuard, gate: ReindexGate) -> None:
+        super().__init__(inner, guard)
+        self.gate = gate
+
+    def embed(self, texts: Sequence[str], *, progress: Any = None) -> np.ndarray:
+        self.gate.wait_here()
+        return super().embed(texts, progress=progress)
