@@ -64,13 +64,14 @@ class Engine:
             return self._retriever
 
     def status(self) -> IndexStatus:
-        manifest = self.retriever().snapshot.manifest
+        snapshot = self.retriever().snapshot  # one generation for every field
+        manifest = snapshot.manifest
         return IndexStatus(
             articles=manifest["articles"],
             chunks=manifest["chunks"],
             updated_at=manifest["created_at"],
             model=manifest["model"],
-            generation=self.retriever().snapshot.generation,
+            generation=snapshot.generation,
         )
 
     def articles(self) -> list[ArticleRecord]:
