@@ -104,7 +104,7 @@ class Engine:
             )
         query = prepare_query(clean_question(question), self.embedder)
         passages = retriever.search(query, max(k, 5), filters, mode)
-        answer = compose_answer(query, passages, retriever.lexical)
+        answer = compose_answer(query, passages, retriever.lexical, self.embedder)
         answer.passages = passages[:k]
         return answer
 
