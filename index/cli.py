@@ -54,11 +54,11 @@ class _ProgressBar:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.embedding import SentenceTransformerEmbedder
+    from index.embedding import make_embedder
     from index.indexer import update_index
 
     settings = _settings(args)
-    embedder = SentenceTransformerEmbedder(settings.model)
+    embedder = make_embedder(settings)
     bar = _ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
     try:
         report = update_index(
@@ -68,6 +68,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             chunk_tokens=settings.chunk_tokens,
             overlap=settings.chunk_overlap,
             rebuild=args.rebuild,
+            approximate_from=settings.approximate_from,
             progress=bar,
         )
     finally:

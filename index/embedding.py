@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from index.errors import CitebotError
-from index.settings import DEFAULT_MODEL
+from index.settings import DEFAULT_MODEL, EngineSettings
 
 log = logging.getLogger(__name__)
 
@@ -199,3 +199,12 @@ def passage_for_embedding(title: str, text: str, embedder: Embedder) -> str:
     if not title:
         return text
     return f"{embedder.truncate(title, TITLE_TOKENS)}\n{text}"
+
+
+def make_embedder(settings: EngineSettings) -> Embedder:
+    """The embedder the settings ask for; ONNX backends never import torch once exported."""
+    if settings.embed_backend == "torch":
+        return SentenceTransformerEmbedder(settings.model)
+    from index.onnx_embedding import OnnxEmbedder
+
+    return OnnxEmbedder(settings.model, quantized=settings.embed_backend == "onnx-int8")

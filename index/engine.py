@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.answer import Answer, compose_answer
-from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.embedding import Embedder, make_embedder
 from index.errors import IndexMissingError, QuestionError
 from index.indexer import IndexReport, ProgressCallback, index_params, update_index
 from index.lexical import LexicalIndex
@@ -41,7 +41,7 @@ class Engine:
 
     def __init__(self, settings: EngineSettings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or SentenceTransformerEmbedder(settings.model)
+        self.embedder = embedder or make_embedder(settings)
         self.data_dir = Path(settings.data_dir)
         self._retriever: Retriever | None = None
         self._reload_lock = threading.Lock()

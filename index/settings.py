@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,10 @@ class EngineSettings(BaseSettings):
     model: str = Field(
         DEFAULT_MODEL,
         description="Embedding model: the bundled all-MiniLM-L6-v2, or a local model folder.",
+    )
+    embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "onnx-int8",
+        description="How the model runs: torch (fp32), onnx (fp32) or onnx-int8 (quantized).",
     )
     chunk_tokens: int = Field(200, ge=32, le=512, description="Word pieces per chunk at most.")
     chunk_overlap: int = Field(1, ge=0, le=3, description="Sentences shared by adjacent chunks.")

@@ -37,7 +37,10 @@ def test_sigkill_mid_embedding_keeps_previous_index(
          "--data", str(data), "-q"],
         stderr=subprocess.PIPE,
         text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")},
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")},
+            "CITEBOT_EMBED_BACKEND": "torch",  # the backend the in-process engines use
+        },
     )  # fmt: skip
     assert proc.stderr is not None
     for line in proc.stderr:
