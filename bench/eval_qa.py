@@ -104,13 +104,19 @@ def main() -> int:
     parser.add_argument("--modes", default="hybrid,lexical,dense")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--backend", default=None, help="torch, onnx or onnx-int8 (default: the setting's)"
+    )
     args = parser.parse_args()
 
     questions = [json.loads(line) for line in (args.dataset / "questions.jsonl").open()]
     if args.limit:
         questions = questions[: args.limit]
     articles = args.dataset / "articles"
-    engine = Engine(EngineSettings(articles_dir=articles, data_dir=args.data / "all"))
+    overrides = {"embed_backend": args.backend} if args.backend else {}
+    settings = EngineSettings(articles_dir=articles, data_dir=args.data, **overrides)
+    data = args.data / settings.embed_backend
+    engine = Engine(settings.model_copy(update={"data_dir": data / "all"}))
     report = engine.reindex()
     print(f"indexed {report.articles} articles, {report.chunks} chunks ({report.seconds:.1f} s)")
 
@@ -124,7 +130,9 @@ def main() -> int:
             if path.stem not in asked:
                 os.symlink(path.resolve(), Path(tmp) / path.name)
         distractors = Engine(
-            EngineSettings(articles_dir=Path(tmp), data_dir=args.data / "distractors"),
+            settings.model_copy(
+                update={"articles_dir": Path(tmp), "data_dir": data / "distractors"}
+            ),
             embedder=engine.embedder,
         )
         distractors.reindex()
@@ -134,7 +142,10 @@ def main() -> int:
         print(json.dumps({"modes": results, "unanswerable_abstention": unanswerable}))
         return 0
     names = list(next(iter(results.values())).keys())
-    print(f"{len(questions)} questions; median/p95 latency per question, model warm\n")
+    print(
+        f"{len(questions)} questions, backend {settings.embed_backend}; "
+        "median/p95 latency per question, model warm\n"
+    )
     print("| metric | " + " | ".join(results) + " |")
     print("|---|" + "---|" * len(results))
     for name in names:

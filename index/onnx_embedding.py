@@ -55,6 +55,7 @@ class ModelLayout:
 
 def read_model_layout(path: Path) -> ModelLayout:
     """Read dimension, window and pooling; refuse pipelines this backend cannot reproduce."""
+    pooling_dir = path / "1_Pooling"
     modules_file = path / "modules.json"
     if modules_file.is_file():
         for module in json.loads(modules_file.read_text()):
@@ -64,11 +65,12 @@ def read_model_layout(path: Path) -> ModelLayout:
                     f"The model in {path} has a {kind} module that the ONNX backend cannot "
                     "run: set CITEBOT_EMBED_BACKEND=torch for this model."
                 )
+            if kind == "Pooling":
+                pooling_dir = path / module.get("path", "1_Pooling")
     config = json.loads((path / "config.json").read_text())
     dim, pooling = int(config["hidden_size"]), "mean_tokens"
-    pooling_file = path / "1_Pooling" / "config.json"
-    if pooling_file.is_file():
-        pooling_config = json.loads(pooling_file.read_text())
+    if (pooling_dir / "config.json").is_file():
+        pooling_config = json.loads((pooling_dir / "config.json").read_text())
         dim = int(pooling_config.get("word_embedding_dimension", dim))
         modes = [m for m in _POOLING_MODES if pooling_config.get(f"pooling_mode_{m}")]
         if len(modes) != 1:
@@ -85,11 +87,12 @@ def read_model_layout(path: Path) -> ModelLayout:
     return ModelLayout(dim=dim, max_seq=max_seq, pooling=pooling)
 
 
-def default_cache_dir(fingerprint: str) -> Path:
-    """`$CITEBOT_CACHE_DIR/onnx/<fingerprint>`, else `~/.cache/citebot/onnx/<fingerprint>`."""
-    root = os.environ.get("CITEBOT_CACHE_DIR")
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "citebot"
-    return base / "onnx" / fingerprint
+def default_cache_dir(fingerprint: str, root: Path | None = None) -> Path:
+    """`<root>/onnx/<fingerprint>`; root defaults to $CITEBOT_CACHE_DIR, else ~/.cache/citebot."""
+    if root is None:
+        env = os.environ.get("CITEBOT_CACHE_DIR")
+        root = Path(env) if env else Path.home() / ".cache" / "citebot"
+    return root.expanduser() / "onnx" / fingerprint
 
 
 @contextmanager
@@ -132,11 +135,11 @@ def export_onnx(model_path: Path, out_dir: Path) -> Path:
     Inputs are input_ids, attention_mask and token_type_ids (int64, dynamic batch and sequence);
     the output is last_hidden_state. Pooling and normalisation happen in numpy afterwards.
     """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # read when transformers is imported
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
     from transformers import AutoModel
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     model = AutoModel.from_pretrained(
         str(model_path), local_files_only=True, attn_implementation="eager"
     ).eval()
@@ -148,7 +151,12 @@ def export_onnx(model_path: Path, out_dir: Path) -> Path:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+        def forward(
+            self,
+            input_ids: torch.Tensor,
+            attention_mask: torch.Tensor,
+            token_type_ids: torch.Tensor,
+        ) -> torch.Tensor:
             return self.inner(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
