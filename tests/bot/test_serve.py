@@ -95,6 +95,7 @@ def test_serve_answers_in_the_server_and_stops_on_sigterm(
             CITEBOT_GUILD_IDS=str(emu.guild.id),
             CITEBOT_DISCORD_API_BASE=emu.api_base,
             CITEBOT_DISCORD_GATEWAY_URL=emu.gateway_url,
+            CITEBOT_EMBED_BACKEND="torch",  # the backend the session index was built with
         )
         process = await run_serve(tmp_path, env, "-v")
         try:
