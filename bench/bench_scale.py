@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from index.chunking import split_sentences
-from index.embedding import SentenceTransformerEmbedder
+from index.embedding import Embedder, make_embedder
 from index.ingest import Article, load_articles
+from index.settings import EngineSettings
 
 SENTENCES_PER_ARTICLE = 40
 
@@ -35,7 +36,7 @@ SENTENCES_PER_ARTICLE = 40
 class SyntheticEmbedder:
     """Looks up real sentence embeddings; behaves like the real model for everything else."""
 
-    def __init__(self, real: SentenceTransformerEmbedder, table: dict[str, np.ndarray]) -> None:
+    def __init__(self, real: Embedder, table: dict[str, np.ndarray]) -> None:
         self.real = real
         self.table = table
         self.model_id, self.dim, self.max_tokens = real.model_id, real.dim, real.max_tokens
@@ -58,9 +59,7 @@ class SyntheticEmbedder:
         return out
 
 
-def sentence_pool(
-    dataset: Path, real: SentenceTransformerEmbedder, cache: Path
-) -> dict[str, np.ndarray]:
+def sentence_pool(dataset: Path, real: Embedder, cache: Path) -> dict[str, np.ndarray]:
     """Every sentence of the dev articles with its real embedding (cached in `cache`)."""
     if cache.exists():
         saved = np.load(cache, allow_pickle=False)
@@ -91,7 +90,7 @@ def synthetic_articles(pool: list[str], n_chunks: int, chunk_sentences: float) -
 def build(dataset: Path, data: Path, size: int) -> dict:
     from index.indexer import index_articles
 
-    real = SentenceTransformerEmbedder()
+    real = make_embedder(EngineSettings())  # the configured backend, as `citebot` uses
     table = sentence_pool(dataset, real, data.parent / "sentences.npz")
     pool = list(table)
     # Calibrate sentences per chunk on a sample, then generate enough articles for `size`.
