@@ -205,6 +205,12 @@ def make_embedder(settings: EngineSettings) -> Embedder:
     """The embedder the settings ask for; ONNX backends never import torch once exported."""
     if settings.embed_backend == "torch":
         return SentenceTransformerEmbedder(settings.model)
-    from index.onnx_embedding import OnnxEmbedder
+    from index.onnx_embedding import OnnxEmbedder, default_cache_dir
 
-    return OnnxEmbedder(settings.model, quantized=settings.embed_backend == "onnx-int8")
+    cache = None  # None: $CITEBOT_CACHE_DIR from the process, else ~/.cache/citebot
+    if settings.cache_dir is not None:
+        fingerprint = model_fingerprint(resolve_model_path(settings.model))
+        cache = default_cache_dir(fingerprint, settings.cache_dir)
+    return OnnxEmbedder(
+        settings.model, quantized=settings.embed_backend == "onnx-int8", cache_dir=cache
+    )

@@ -28,6 +28,9 @@ class EngineSettings(BaseSettings):
         "onnx-int8",
         description="How the model runs: torch (fp32), onnx (fp32) or onnx-int8 (quantized).",
     )
+    cache_dir: Path | None = Field(
+        None, description="Where exported ONNX models are kept (default ~/.cache/citebot)."
+    )
     chunk_tokens: int = Field(200, ge=32, le=512, description="Word pieces per chunk at most.")
     chunk_overlap: int = Field(1, ge=0, le=3, description="Sentences shared by adjacent chunks.")
     approximate_from: int = Field(

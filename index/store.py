@@ -155,6 +155,14 @@ def check_compatible(manifest: dict[str, Any], expected: dict[str, Any], where: 
             f"The index in {where} has format {manifest.get('format')}, this citebot reads "
             f"format {FORMAT_VERSION}: run `citebot index --rebuild` to rebuild it."
         )
+    built, wanted = str(manifest.get("model")), str(expected.get("model"))
+    if built != wanted and built.partition("+")[0] == wanted.partition("+")[0]:
+        was, now = built.partition("+")[2] or "torch", wanted.partition("+")[2] or "torch"
+        raise IndexMismatchError(
+            f"The index in {where} was embedded with the {was} backend, but "
+            f"CITEBOT_EMBED_BACKEND is {now}: run `citebot index --rebuild`, or set "
+            f"CITEBOT_EMBED_BACKEND={was}."
+        )
     for key in ("model", "dim", "chunker"):
         if manifest.get(key) != expected.get(key):
             raise IndexMismatchError(

@@ -207,3 +207,20 @@ def test_model_with_a_dense_layer_is_refused(tmp_path: Path) -> None:
     (tmp_path / "modules.json").write_text(json.dumps(modules))
     with pytest.raises(CitebotError, match="CITEBOT_EMBED_BACKEND=torch"):
         read_model_layout(tmp_path)
+
+
+def test_cache_goes_under_citebot_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CITEBOT_CACHE_DIR", str(tmp_path))
+    assert onnx_embedding.default_cache_dir("abc123") == tmp_path / "onnx" / "abc123"
+    elsewhere = tmp_path / "elsewhere"
+    assert onnx_embedding.default_cache_dir("abc123", elsewhere) == elsewhere / "onnx" / "abc123"
+
+
+def test_cache_dir_setting_reaches_the_embedder(tmp_path: Path) -> None:
+    from index.embedding import make_embedder
+    from index.settings import EngineSettings
+
+    embedder = make_embedder(EngineSettings(embed_backend="onnx-int8", cache_dir=tmp_path))
+    assert Path(embedder.cache_dir).is_relative_to(tmp_path / "onnx")
