@@ -65,6 +65,8 @@ class Answer:
     quotes: list[Quote] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
+    # Evidence score compared with ABSTAIN_BELOW. Sentences are checked best first and checking
+    # stops once the score clears the threshold, so for an answer it is a lower bound.
     confidence: float = 0.0
 
     @property
@@ -106,7 +108,7 @@ def compose_answer(
     coverage = _coverage(query, candidates, lexical)
     scores = coverage + W_PASSAGE * np.array([1.0 / c.passage.rank for c in candidates])
     order = np.argsort(-scores, kind="stable")
-    answer.confidence = _confidence(query, candidates, coverage, order, embedder)
+    answer.confidence = _confidence(query, candidates, coverage, order, embedder, abstain_below)
     if answer.confidence < abstain_below:
         return answer
     chosen = _select(candidates, scores, order, max_chars)
@@ -121,16 +123,25 @@ def _confidence(
     coverage: np.ndarray,
     order: np.ndarray,
     embedder: Embedder,
+    enough: float,
 ) -> float:
-    """How well the best sentences answer the question (see ABSTAIN_BELOW)."""
-    passage_cos = max(c.passage.dense for c in candidates)
-    checked = embedder.embed([candidates[i].text for i in order[:CHECKED]])
-    sentence_cos = float(np.max(checked @ query.vector))
-    return (
-        W_PASSAGE_COS * passage_cos
-        + W_COVERAGE * float(coverage.max())
-        + W_SENTENCE_COS * sentence_cos
+    """How well the best sentences answer the question (see ABSTAIN_BELOW).
+
+    The confidence takes the best of CHECKED sentence cosines, so the sentences are embedded
+    one at a time, best first, and checking stops as soon as the score reaches `enough`: the
+    answer-or-abstain decision is the same as checking all of them, and most answers cost one
+    sentence embedding instead of three (about 10 ms each with the int8 model on one core).
+    """
+    base = W_PASSAGE_COS * max(c.passage.dense for c in candidates) + W_COVERAGE * float(
+        coverage.max()
     )
+    best = -1.0
+    for i in order[:CHECKED]:
+        vector = embedder.embed([candidates[i].text])[0]
+        best = max(best, float(vector @ query.vector))
+        if base + W_SENTENCE_COS * best >= enough:
+            break
+    return base + W_SENTENCE_COS * best
 
 
 def _select(

@@ -6,13 +6,21 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from index.answer import MAX_QUOTE_CHARS, NOT_COVERED, answer_as_json
+from index.answer import (
+    ABSTAIN_BELOW,
+    CHECKED,
+    MAX_QUOTE_CHARS,
+    NOT_COVERED,
+    answer_as_json,
+    compose_answer,
+)
 from index.embedding import SentenceTransformerEmbedder
 from index.engine import Engine
 from index.errors import IndexMissingError, QuestionError
-from index.retrieval import Filters
+from index.retrieval import Filters, prepare_query
 from index.settings import EngineSettings
 from tests.conftest import FIXTURES
 
@@ -129,3 +137,40 @@ def test_empty_index_gives_a_clear_message(
     engine.reindex()
     with pytest.raises(IndexMissingError, match="no articles"):
         engine.ask("Anything?")
+
+
+class CountingEmbedder:
+    """The real model, counting the texts it embeds."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def embed(self, texts: list[str], **kwargs: object) -> np.ndarray:
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [("How much did the harbour bridge repair cost?", True), ("Who painted the Mona Lisa?", False)],
+)
+def test_confidence_stops_checking_once_sure_with_the_same_decision(
+    engine: Engine, real_embedder: SentenceTransformerEmbedder, question: str, answered: bool
+) -> None:
+    retriever = engine.retriever()
+    query = prepare_query(question, real_embedder)
+    passages = retriever.search(query, k=5)
+    early, full = CountingEmbedder(real_embedder), CountingEmbedder(real_embedder)
+    answer = compose_answer(query, passages, retriever.lexical, early)  # type: ignore[arg-type]
+    # An unreachable threshold makes it check all CHECKED best sentences:
+    everything = compose_answer(query, passages, retriever.lexical, full, abstain_below=9.0)  # type: ignore[arg-type]
+    assert len(full.texts) == CHECKED
+    assert answer.abstained is not answered
+    assert answer.abstained == (everything.confidence < ABSTAIN_BELOW)
+    if answered:
+        assert len(early.texts) == 1  # the best sentence was enough
+        assert ABSTAIN_BELOW <= answer.confidence <= everything.confidence + 1e-6
+    else:
+        assert early.texts == full.texts
+        assert answer.confidence == pytest.approx(everything.confidence)
