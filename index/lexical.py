@@ -42,7 +42,9 @@ class LexicalIndex:
     def __init__(self, model: bm25s.BM25, chunk_ids: np.ndarray) -> None:
         self.model = model
         self.chunk_ids = chunk_ids
-        self._row_of = {int(cid): row for row, cid in enumerate(chunk_ids)}
+        # Rows by chunk id without a Python dict (a million entries would cost ~100 MB).
+        self._by_id = np.argsort(chunk_ids, kind="stable")
+        self._sorted_ids = chunk_ids[self._by_id]
         indptr = model.scores["indptr"]
         self._df = np.diff(indptr)  # documents per vocabulary term
         self._n = max(1, int(model.scores["num_docs"]))
@@ -89,7 +91,9 @@ class LexicalIndex:
         if scores is None or k <= 0:
             return []
         if allowed is not None:
-            scores = np.where(np.isin(self.chunk_ids, allowed), scores, 0.0)
+            keep = np.zeros(len(scores), dtype=bool)
+            keep[self.rows(allowed)] = True
+            scores = np.where(keep, scores, 0.0)
         k = min(k, len(scores))
         rows = np.argpartition(-scores, k - 1)[:k]
         rows = rows[np.argsort(-scores[rows], kind="stable")]
@@ -105,7 +109,18 @@ class LexicalIndex:
         """Top `k` chunk ids by BM25, restricted to `allowed` chunk ids when given."""
         return self.top(self.scores(query_terms), k, allowed)
 
-    def score_of(self, scores: np.ndarray | None, chunk_id: int) -> float:
-        """One chunk's score in a `scores()` array (0 for unknown chunks)."""
-        row = self._row_of.get(chunk_id)
-        return 0.0 if scores is None or row is None else float(scores[row])
+    def rows(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Index rows of the given chunk ids; ids not in the index are left out."""
+        ids = np.asarray(chunk_ids, dtype=np.int64)
+        pos = np.searchsorted(self._sorted_ids, ids).clip(0, len(self._sorted_ids) - 1)
+        return self._by_id[pos[self._sorted_ids[pos] == ids]]
+
+    def scores_of(self, scores: np.ndarray | None, chunk_ids: list[int]) -> dict[int, float]:
+        """Given chunks' scores in a `scores()` array (0 for chunks not in the index)."""
+        if scores is None or not chunk_ids:
+            return dict.fromkeys(chunk_ids, 0.0)
+        ids = np.asarray(chunk_ids, dtype=np.int64)
+        pos = np.searchsorted(self._sorted_ids, ids).clip(0, len(self._sorted_ids) - 1)
+        found = self._sorted_ids[pos] == ids
+        values = np.where(found, scores[self._by_id[pos]], 0.0)
+        return dict(zip(chunk_ids, values.tolist(), strict=True))

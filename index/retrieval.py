@@ -113,7 +113,7 @@ class Retriever:
         # Every passage carries both scores, whichever retrievers ranked it.
         top = [cid for cid, _ in ranked]
         dense = {**self._dense_scores(query, [c for c in top if c not in dense]), **dense}
-        lexical = {c: lexical.get(c, self.lexical.score_of(bm25, c)) for c in top}
+        lexical = {**self.lexical.scores_of(bm25, [c for c in top if c not in lexical]), **lexical}
         records = self.snapshot.chunks(top)
         passages: list[Passage] = []
         kept_words: list[set[str]] = []
@@ -170,7 +170,8 @@ class Retriever:
         missing_dense = [c for c in union if c not in dense]
         if missing_dense:
             dense = {**dense, **self._dense_scores(query, missing_dense)}
-        lexical = {c: lexical.get(c, self.lexical.score_of(bm25, c)) for c in union}
+        missing = [c for c in union if c not in lexical]
+        lexical = {**self.lexical.scores_of(bm25, missing), **lexical}
         top_lex = max(lexical.values()) or 1.0
         return {
             c: DENSE_WEIGHT * dense.get(c, 0.0) + (1 - DENSE_WEIGHT) * lexical[c] / top_lex
