@@ -156,22 +156,18 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) <= SMALL_BATCH:
             return self._embed_small(texts)
-        # Length-sorted batches waste no padding; results go back in input order.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            vectors = self.model.encode(
+
+        def run(idx: np.ndarray) -> np.ndarray:
+            return self.model.encode(
                 [texts[i] for i in idx],
                 batch_size=len(idx),
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-            out[idx] = vectors
-            if progress is not None:
-                progress(min(start + self.batch_size, len(texts)), len(texts))
-        return out
+
+        lengths = [len(t) for t in texts]
+        return in_length_order(lengths, self.batch_size, self.dim, run, progress)
 
     def _embed_small(self, texts: Sequence[str]) -> np.ndarray:
         """A question or two: one thread is faster than two, which spin-wait on a busy CPU
@@ -192,6 +188,25 @@ class SentenceTransformerEmbedder:
             finally:
                 torch.set_num_threads(threads)
         return np.asarray(vectors, dtype=np.float32)
+
+
+def in_length_order(
+    lengths: Sequence[int],
+    batch_size: int,
+    dim: int,
+    run: Callable[[np.ndarray], np.ndarray],
+    progress: ProgressCallback | None = None,
+) -> np.ndarray:
+    """Embed in batches of similar length (longest first: no padding is wasted, and memory
+    peaks at once); `run(indices)` embeds those texts. Rows come back in input order."""
+    order = np.argsort([-n for n in lengths], kind="stable")
+    out = np.empty((len(lengths), dim), dtype=np.float32)
+    for start in range(0, len(lengths), batch_size):
+        idx = order[start : start + batch_size]
+        out[idx] = run(idx)
+        if progress is not None:
+            progress(min(start + batch_size, len(lengths)), len(lengths))
+    return out
 
 
 def passage_for_embedding(title: str, text: str, embedder: Embedder) -> str:

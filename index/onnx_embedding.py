@@ -27,6 +27,7 @@ from index.embedding import (
     SMALL_BATCH,
     ProgressCallback,
     WordPieceCounter,
+    in_length_order,
     model_fingerprint,
     resolve_model_path,
 )
@@ -364,19 +365,17 @@ class OnnxEmbedder:
         self, texts: Sequence[str], *, progress: ProgressCallback | None = None
     ) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text, in input order."""
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return out
+            return np.empty((0, self.dim), dtype=np.float32)
         session = self._get_session(small=len(texts) <= SMALL_BATCH)
         encodings = self._tokenizer.encode_batch(list(texts))
-        # Length-sorted batches waste no padding; results go back in input order.
-        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
-        for start in range(0, len(texts), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            out[idx] = self._run_batch(session, [encodings[i].ids for i in idx])
-            if progress is not None:
-                progress(min(start + self.batch_size, len(texts)), len(texts))
-        return out
+        return in_length_order(
+            [len(e.ids) for e in encodings],
+            self.batch_size,
+            self.dim,
+            lambda idx: self._run_batch(session, [encodings[i].ids for i in idx]),
+            progress,
+        )
 
     def _run_batch(self, session: Any, token_ids: list[list[int]]) -> np.ndarray:
         width = max(len(ids) for ids in token_ids)
