@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import statistics
 import subprocess
@@ -126,6 +127,7 @@ def query(dataset: Path, data: Path, n_questions: int) -> dict:
         "p50_ms": round(statistics.median(latencies), 1),
         "p95_ms": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 1),
         "rss_mib": round(_rss_mib()),
+        "disk_mib": _disk_mib(snapshot.path),
     }
     if result["index_type"] != "flat":
         import faiss
@@ -143,6 +145,15 @@ def query(dataset: Path, data: Path, n_questions: int) -> dict:
     return result
 
 
+def _disk_mib(gen: Path) -> dict[str, float]:
+    """Size on disk of each part of an index generation, in MiB."""
+    sizes = {}
+    for part in sorted(gen.iterdir()):
+        files = [part] if part.is_file() else [f for f in part.rglob("*") if f.is_file()]
+        sizes[part.name] = round(sum(f.stat().st_size for f in files) / 2**20, 1)
+    return sizes
+
+
 def _rss_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -156,8 +167,10 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--out", type=Path, default=Path("bench/out/scale"))
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--json", action="store_true", help="print the rows as one JSON list")
     parser.add_argument("--query-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if args.query_only:
         print(json.dumps(query(args.dataset, args.query_only, args.questions)))
         return 0
@@ -173,8 +186,11 @@ def main() -> int:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         row = {"target": size, **json.loads(out.stdout.strip().splitlines()[-1])}
-        print(json.dumps(row), flush=True)
+        print(json.dumps(row), file=sys.stderr, flush=True)
         rows.append(row)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
     print("\n| chunks | index | p50 ms | p95 ms | RSS MiB | recall@10 vs exact |")
     print("|---|---|---|---|---|---|")
     for r in rows:
