@@ -139,7 +139,7 @@ def query(dataset: Path, data: Path, n_questions: int) -> dict:
         for start in range(0, len(vectors), 100_000):
             exact.add(np.asarray(vectors[start : start + 100_000], dtype=np.float32))
         _, want = exact.search(qv, 10)
-        _, got = snapshot.vectors.search(qv, 10)
+        got = [[cid for cid, _ in snapshot.vectors.search(q, 10)] for q in qv]
         hits = [len(set(ids[w]) & set(g)) / 10 for w, g in zip(want, got, strict=True)]
         result["recall@10_vs_exact"] = round(float(np.mean(hits)), 3)
     return result

@@ -12,6 +12,8 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from index.ids import RowLookup
+
 log = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import, which would print through any root handler.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -42,9 +44,7 @@ class LexicalIndex:
     def __init__(self, model: bm25s.BM25, chunk_ids: np.ndarray) -> None:
         self.model = model
         self.chunk_ids = chunk_ids
-        # Rows by chunk id without a Python dict (a million entries would cost ~100 MB).
-        self._by_id = np.argsort(chunk_ids, kind="stable")
-        self._sorted_ids = chunk_ids[self._by_id]
+        self._rows = RowLookup(chunk_ids)
         indptr = model.scores["indptr"]
         self._df = np.diff(indptr)  # documents per vocabulary term
         self._n = max(1, int(model.scores["num_docs"]))
@@ -92,7 +92,7 @@ class LexicalIndex:
             return []
         if allowed is not None:
             keep = np.zeros(len(scores), dtype=bool)
-            keep[self.rows(allowed)] = True
+            keep[self._rows.find(allowed)[0]] = True
             scores = np.where(keep, scores, 0.0)
         k = min(k, len(scores))
         rows = np.argpartition(-scores, k - 1)[:k]
@@ -109,18 +109,11 @@ class LexicalIndex:
         """Top `k` chunk ids by BM25, restricted to `allowed` chunk ids when given."""
         return self.top(self.scores(query_terms), k, allowed)
 
-    def rows(self, chunk_ids: np.ndarray) -> np.ndarray:
-        """Index rows of the given chunk ids; ids not in the index are left out."""
-        ids = np.asarray(chunk_ids, dtype=np.int64)
-        pos = np.searchsorted(self._sorted_ids, ids).clip(0, len(self._sorted_ids) - 1)
-        return self._by_id[pos[self._sorted_ids[pos] == ids]]
-
     def scores_of(self, scores: np.ndarray | None, chunk_ids: list[int]) -> dict[int, float]:
         """Given chunks' scores in a `scores()` array (0 for chunks not in the index)."""
         if scores is None or not chunk_ids:
             return dict.fromkeys(chunk_ids, 0.0)
-        ids = np.asarray(chunk_ids, dtype=np.int64)
-        pos = np.searchsorted(self._sorted_ids, ids).clip(0, len(self._sorted_ids) - 1)
-        found = self._sorted_ids[pos] == ids
-        values = np.where(found, scores[self._by_id[pos]], 0.0)
+        rows, found = self._rows.find(chunk_ids)
+        values = np.zeros(len(chunk_ids))
+        values[found] = scores[rows]
         return dict(zip(chunk_ids, values.tolist(), strict=True))

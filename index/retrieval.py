@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-import faiss
 import numpy as np
 
 from index.embedding import Embedder
@@ -139,18 +138,7 @@ class Retriever:
         return passages
 
     def _dense(self, query: Query, allowed: np.ndarray | None) -> dict[int, float]:
-        vectors = self.snapshot.vectors
-        if vectors.ntotal == 0:
-            return {}
-        k = min(CANDIDATES, vectors.ntotal)
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        # One thread for one query: OpenMP threads spin-wait on a busy CPU (measured at 100k
-        # chunks: 29 ms on one thread, 114 ms on two). The setting is per calling thread.
-        faiss.omp_set_num_threads(1)
-        scores, ids = vectors.search(query.vector.reshape(1, -1), k, params=params)
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i != -1}
+        return dict(self.snapshot.vectors.search(query.vector, CANDIDATES, allowed))
 
     def _fuse(
         self,
@@ -179,15 +167,7 @@ class Retriever:
         }
 
     def _dense_scores(self, query: Query, chunk_ids: list[int]) -> dict[int, float]:
-        vectors = self.snapshot.vectors
-        out = {}
-        for cid in chunk_ids:
-            try:
-                vec = vectors.reconstruct(cid)
-            except RuntimeError:
-                continue
-            out[cid] = float(np.dot(vec, query.vector))
-        return out
+        return self.snapshot.vectors.scores(query.vector, chunk_ids)
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

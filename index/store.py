@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import DataDirError, IndexMismatchError, IndexMissingError
-from index.vector_index import FLAT, read_index
+from index.vector_index import FLAT, DenseIndex
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ class IndexSnapshot:
         self.path = gen
         self.manifest = read_manifest(gen)
         self.generation = generation_number(gen)
-        self.vectors = read_index(gen / FAISS_FILE, self.manifest.get("index_type", FLAT))
+        self.vectors = DenseIndex(gen, FAISS_FILE, self.manifest.get("index_type", FLAT))
         self._db_uri = f"file:{gen / SQLITE_FILE}?mode=ro&immutable=1"
         self._local = threading.local()
 
@@ -198,10 +198,7 @@ class IndexSnapshot:
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Nearest chunks by inner product (cosine on normalised vectors)."""
-        if self.vectors.ntotal == 0 or k <= 0:
-            return []
-        scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), k)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+        return self.vectors.search(query, k)
 
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRecord]:
         """Chunk rows with their article's citation fields, keyed by chunk id."""

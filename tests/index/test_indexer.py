@@ -87,7 +87,7 @@ def test_deleted_article_is_gone_from_faiss_and_bm25(articles: Path, tmp_path: P
     (articles / "library-robots.md").unlink()
     update_index(articles, data, FakeEmbedder())
     snapshot = open_snapshot(data)
-    ids = {int(i) for i in __import__("faiss").vector_to_array(snapshot.vectors.id_map)}
+    ids = {int(i) for i in __import__("faiss").vector_to_array(snapshot.vectors.index.id_map)}
     stored = {r[0] for r in snapshot.db.execute("SELECT id FROM chunks")}
     assert ids == stored
     lexical = LexicalIndex.load(snapshot.path)

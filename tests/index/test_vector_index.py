@@ -11,7 +11,15 @@ import pytest
 
 from index.indexer import update_index
 from index.store import open_snapshot
-from index.vector_index import FLAT, HNSW_SQ8, build_index, choose_kind, read_index
+from index.vector_index import (
+    EMBEDDINGS_FILE,
+    FLAT,
+    HNSW_SQ8,
+    IDS_FILE,
+    DenseIndex,
+    build_index,
+    choose_kind,
+)
 from tests.conftest import FIXTURES, FakeEmbedder
 
 
@@ -24,17 +32,48 @@ def brute_force(vectors: np.ndarray, ids: np.ndarray, queries: np.ndarray, k: in
     return ids[np.argsort(-(queries @ vectors.T), axis=1)[:, :k]]
 
 
+def write_generation(gen: Path, kind: str, ids: np.ndarray, vectors: np.ndarray) -> DenseIndex:
+    """What a reindex writes for the vectors of one generation, opened as the engine does."""
+    gen.mkdir()
+    np.save(gen / IDS_FILE, ids)
+    np.save(gen / EMBEDDINGS_FILE, vectors.astype(np.float16))
+    faiss.write_index(build_index(kind, ids, vectors.astype(np.float16)), str(gen / "ix"))
+    return DenseIndex(gen, "ix", kind)
+
+
 @pytest.mark.parametrize(("kind", "min_recall"), [(FLAT, 1.0), (HNSW_SQ8, 0.95)])
 def test_index_types_match_brute_force(kind: str, min_recall: float, tmp_path: Path) -> None:
     vectors = unit_vectors(4000, 48, seed=1)
-    ids = np.arange(10_000, 14_000, dtype=np.int64)
+    ids = np.arange(10_000, 18_000, 2, dtype=np.int64)
     queries = unit_vectors(50, 48, seed=2)
-    faiss.write_index(build_index(kind, ids, vectors.astype(np.float16)), str(tmp_path / "ix"))
-    index = read_index(tmp_path / "ix", kind)
-    _, got = index.search(queries, 10)
-    want = brute_force(vectors.astype(np.float16).astype(np.float32), ids, queries, 10)
-    recall = np.mean([len(set(g) & set(w)) / 10 for g, w in zip(got, want, strict=True)])
+    index = write_generation(tmp_path / "gen", kind, ids, vectors)
+    exact = vectors.astype(np.float16).astype(np.float32)
+    want = brute_force(exact, ids, queries, 10)
+    got = [index.search(q, 10) for q in queries]
+    recall = np.mean([len({i for i, _ in g} & set(w)) / 10 for g, w in zip(got, want, strict=True)])
     assert recall >= min_recall
+    for q, hits in zip(queries, got, strict=True):
+        scores = [s for _, s in hits]
+        assert scores == sorted(scores, reverse=True)
+        for cid, score in hits:  # exact cosines (of the stored float16 vectors), not 8-bit ones
+            assert score == pytest.approx(float(exact[(cid - 10_000) // 2] @ q), abs=1e-5)
+
+
+@pytest.mark.parametrize("kind", [FLAT, HNSW_SQ8])
+def test_filtered_search_and_scores_by_chunk_id(kind: str, tmp_path: Path) -> None:
+    vectors = unit_vectors(2000, 32, seed=3)
+    ids = np.arange(5, 4005, 2, dtype=np.int64)
+    index = write_generation(tmp_path / "gen", kind, ids, vectors)
+    query = unit_vectors(1, 32, seed=4)[0]
+    allowed = ids[::7]
+    hits = index.search(query, 10, allowed=allowed)
+    assert len(hits) == 10 and {cid for cid, _ in hits} <= set(allowed.tolist())
+    exact = vectors.astype(np.float16).astype(np.float32)
+    best_allowed = allowed[np.argsort(-(exact[::7] @ query))[:10]]
+    assert hits[0][0] == best_allowed[0]
+    scores = index.scores(query, [int(ids[3]), 6, int(ids[1999])])  # 6 is not a chunk id
+    assert set(scores) == {int(ids[3]), int(ids[1999])}
+    assert scores[int(ids[3])] == pytest.approx(float(exact[3] @ query), abs=1e-3)
 
 
 def test_kind_is_chosen_by_size() -> None:
@@ -52,7 +91,7 @@ def test_reindex_builds_and_updates_an_approximate_index(tmp_path: Path) -> None
     update_index(articles, data, FakeEmbedder(), approximate_from=1)
     snapshot = open_snapshot(data)
     stored = {r[0] for r in snapshot.db.execute("SELECT id FROM chunks")}
-    assert {int(i) for i in faiss.vector_to_array(snapshot.vectors.id_map)} == stored
+    assert {int(i) for i in faiss.vector_to_array(snapshot.vectors.index.id_map)} == stored
     query = FakeEmbedder().embed(["harbour bridge toll cars euro"])[0]
     top = snapshot.search(query, 1)[0][0]
     assert snapshot.chunks([top])[top].article_id == "harbour-bridge"
