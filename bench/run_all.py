@@ -41,7 +41,10 @@ def run_json(args: list[str], env: dict[str, str] | None = None) -> Any:
     if out.returncode != 0:
         sys.exit(f"{args[0]} failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
     lines = out.stdout.strip().splitlines()
-    return json.loads(lines[-1]), lines
+    try:
+        return json.loads(out.stdout), lines  # one (maybe indented) JSON document
+    except json.JSONDecodeError:
+        return json.loads(lines[-1]), lines  # progress lines, then JSON on the last one
 
 
 def machine() -> dict[str, Any]:
@@ -199,7 +202,14 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--questions", type=int, default=200, help="per size in bench_scale")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument(
+        "--render", type=Path, metavar="JSON", help="only re-write the table from a saved run"
+    )
     args = parser.parse_args()
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        args.out.write_text(render(**saved))
+        return 0
     dataset = args.dataset.resolve()
     load_start = os.getloadavg()[0]
     where = machine()
@@ -214,7 +224,14 @@ def main() -> int:
          str(args.questions), "--out", str(BENCH / "out" / f"scale-{DEFAULT_BACKEND}"), "--json"],
         env={"CITEBOT_EMBED_BACKEND": DEFAULT_BACKEND},
     )  # fmt: skip
-    text = render(where, embed, qual, cold, scale, (load_start, os.getloadavg()[0]))
+    measured = {
+        "where": where, "embed": embed, "qual": qual, "cold": cold, "scale": scale,
+        "load": (load_start, os.getloadavg()[0]),
+    }  # fmt: skip
+    raw = BENCH / "out" / "results.json"
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text(json.dumps(measured, indent=1))  # `--render` re-writes the table from it
+    text = render(**measured)
     args.out.write_text(text)
     print(text)
     return 0
