@@ -9,6 +9,7 @@ import faiss
 import numpy as np
 import pytest
 
+from index import indexer
 from index.indexer import update_index
 from index.store import open_snapshot
 from index.vector_index import (
@@ -95,3 +96,42 @@ def test_reindex_builds_and_updates_an_approximate_index(tmp_path: Path) -> None
     query = FakeEmbedder().embed(["harbour bridge toll cars euro"])[0]
     top = snapshot.search(query, 1)[0][0]
     assert snapshot.chunks([top])[top].article_id == "harbour-bridge"
+
+
+def test_adding_articles_extends_the_graph_and_removing_rebuilds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles, data = tmp_path / "articles", tmp_path / "data"
+    shutil.copytree(FIXTURES / "articles", articles)
+    (articles / "library-robots.md").rename(tmp_path / "library-robots.md")
+    embedder = FakeEmbedder()
+    update_index(articles, data, embedder, approximate_from=1)
+    rebuilt: list[str] = []
+
+    def counting_build(kind: str, ids: np.ndarray, vectors: np.ndarray) -> faiss.Index:
+        rebuilt.append(kind)
+        return build_index(kind, ids, vectors)
+
+    monkeypatch.setattr(indexer, "build_index", counting_build)
+    (tmp_path / "library-robots.md").rename(articles / "library-robots.md")
+    update_index(articles, data, embedder, approximate_from=1)
+    assert rebuilt == []  # only an addition: the old graph was extended
+    snapshot = open_snapshot(data)
+    assert snapshot.manifest["index_type"] == HNSW_SQ8
+    rows = snapshot.db.execute(
+        "SELECT c.id, a.title || char(10) || c.text FROM chunks c JOIN articles a"
+        " ON a.id = c.article_id WHERE a.id = 'library-robots'"
+    ).fetchall()
+    for chunk_id, _ in rows:  # graph rows still line up with the float16 copy
+        vector = snapshot.vectors.exact[snapshot.vectors.rows.find([chunk_id])[0][0]]
+        top_id, score = snapshot.vectors.search(np.asarray(vector, dtype=np.float32), 1)[0]
+        assert (top_id, round(score, 2)) == (chunk_id, 1.0)
+    stored = {r[0] for r in snapshot.db.execute("SELECT id FROM chunks")}
+    assert {int(i) for i in faiss.vector_to_array(snapshot.vectors.index.id_map)} == stored
+
+    (articles / "comet-sighting.txt").unlink()
+    update_index(articles, data, embedder, approximate_from=1)
+    assert rebuilt == [HNSW_SQ8]  # a removal: rebuilt from the float16 copy
+    snapshot = open_snapshot(data)
+    stored = {r[0] for r in snapshot.db.execute("SELECT id FROM chunks")}
+    assert {int(i) for i in faiss.vector_to_array(snapshot.vectors.index.id_map)} == stored
