@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+import re
 
-from index.lexical import LexicalIndex, terms
+import numpy as np
+import Stemmer
+
+from index.lexical import _STOPWORDS, LexicalIndex, terms
 
 TEXTS = {
     42: "The harbour bridge reopened after repairs costing 48 million euros.",
@@ -43,3 +46,11 @@ def test_scores_of_maps_chunk_ids_to_their_rows() -> None:
     assert found[7] > 0 and found[42] == 0.0 and found[1000] == 0.0
     assert found[7] == float(scores[list(TEXTS).index(7)])
     assert index.scores_of(None, [7]) == {7: 0.0}
+
+
+def test_cached_stems_equal_the_stemmer_word_for_word() -> None:
+    text = "Running runners ran; the RUNNER's runs were running. Études, naïve cafés, 1973!"
+    words = [w for w in re.findall(r"\w+", text.casefold()) if w not in _STOPWORDS]
+    expected = Stemmer.Stemmer("english").stemWords(words)
+    assert terms(text) == expected
+    assert terms(text) == expected  # second time from the cache
