@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.onnx_embedding as onnx_embedding
+import index.onnx_export as onnx_export
 from index.embedding import SentenceTransformerEmbedder
 from index.errors import CitebotError, IndexMismatchError
 from index.indexer import index_params
-from index.onnx_embedding import FP32_FILE, INT8_FILE, OnnxEmbedder, read_model_layout
+from index.onnx_embedding import OnnxEmbedder, read_model_layout
+from index.onnx_export import FP32_FILE, INT8_FILE
 from index.store import check_compatible
 
 LONG_TEXT = " ".join(
@@ -116,8 +117,8 @@ def test_second_start_loads_the_cache(cache_dir: Path, monkeypatch: pytest.Monke
     def no_export(*args: object, **kwargs: object) -> None:
         raise AssertionError("the cached model was exported again")
 
-    monkeypatch.setattr(onnx_embedding, "export_onnx", no_export)
-    monkeypatch.setattr(onnx_embedding, "quantize_int8", no_export)
+    monkeypatch.setattr(onnx_export, "export_onnx", no_export)
+    monkeypatch.setattr(onnx_export, "quantize_int8", no_export)
     for quantized in (False, True):
         OnnxEmbedder(quantized=quantized, cache_dir=cache_dir).embed(["hello"])
     assert [f.stat().st_mtime_ns for f in files] == mtimes
@@ -165,10 +166,10 @@ def test_concurrent_first_starts_export_once(
         (out_dir / FP32_FILE).write_bytes(b"model")
         return out_dir / FP32_FILE
 
-    monkeypatch.setattr(onnx_embedding, "export_onnx", slow_export)
+    monkeypatch.setattr(onnx_export, "export_onnx", slow_export)
     workers = [
         threading.Thread(
-            target=onnx_embedding.ensure_exported,
+            target=onnx_export.ensure_exported,
             args=(Path("model"), tmp_path),
             kwargs={"quantized": False},
         )
@@ -193,7 +194,7 @@ def test_failed_quantisation_leaves_no_model_behind(
     monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", crash)
     (tmp_path / FP32_FILE).write_bytes(b"fp32")
     with pytest.raises(RuntimeError):
-        onnx_embedding.ensure_exported(Path("model"), tmp_path, quantized=True)
+        onnx_export.ensure_exported(Path("model"), tmp_path, quantized=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".export.lock", FP32_FILE]
 
 
@@ -213,9 +214,9 @@ def test_cache_goes_under_citebot_cache_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CITEBOT_CACHE_DIR", str(tmp_path))
-    assert onnx_embedding.default_cache_dir("abc123") == tmp_path / "onnx" / "abc123"
+    assert onnx_export.default_cache_dir("abc123") == tmp_path / "onnx" / "abc123"
     elsewhere = tmp_path / "elsewhere"
-    assert onnx_embedding.default_cache_dir("abc123", elsewhere) == elsewhere / "onnx" / "abc123"
+    assert onnx_export.default_cache_dir("abc123", elsewhere) == elsewhere / "onnx" / "abc123"
 
 
 def test_cache_dir_setting_reaches_the_embedder(tmp_path: Path) -> None:
