@@ -41,6 +41,7 @@ from index.vector_index import (
     EMBEDDINGS_FILE,
     HNSW_SQ8,
     IDS_FILE,
+    add_vectors,
     build_index,
     choose_kind,
 )
@@ -214,9 +215,10 @@ def _apply(
         _build_lexical(db).save(build)
     finally:
         db.close()
+    new_vectors = new_vectors.astype(np.float16)  # the precision every generation keeps
     keep = ~np.isin(ids, gone)
     ids = np.concatenate([ids[keep], new_ids])
-    vectors = np.concatenate([vectors[keep], new_vectors.astype(np.float16)])
+    vectors = np.concatenate([vectors[keep], new_vectors])
     np.save(build / IDS_FILE, ids)
     np.save(build / EMBEDDINGS_FILE, vectors)
     kind = choose_kind(len(ids), approximate_from)
@@ -253,9 +255,7 @@ def _extend_graph(
     if read_manifest(base).get("index_type") != HNSW_SQ8:
         return None
     index = faiss.read_index(str(base / FAISS_FILE))
-    if len(new_ids):
-        exact = np.ascontiguousarray(new_vectors.astype(np.float16), dtype=np.float32)
-        index.add_with_ids(exact, new_ids.astype(np.int64))
+    add_vectors(index, new_ids, new_vectors)
     log.info("added %d chunks to the previous HNSW graph", len(new_ids))
     return index
 

@@ -61,10 +61,15 @@ def build_index(kind: str, ids: np.ndarray, vectors: np.ndarray) -> faiss.Index:
         index = faiss.IndexIDMap2(inner)
     else:
         raise ValueError(f"unknown index type {kind!r}")
+    add_vectors(index, ids, vectors)
+    return index
+
+
+def add_vectors(index: faiss.Index, ids: np.ndarray, vectors: np.ndarray) -> None:
+    """Add `vectors` under chunk `ids`, in slices (float32 copies of 64k rows at a time)."""
     for start in range(0, len(ids), 65_536):
         stop = start + 65_536
         index.add_with_ids(_float32(vectors[start:stop]), ids[start:stop].astype(np.int64))
-    return index
 
 
 class DenseIndex:
