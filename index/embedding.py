@@ -100,7 +100,19 @@ class WordPieceCounter:
         return text[: enc.offsets[max_tokens - 1][1]]
 
 
-class SentenceTransformerEmbedder:
+class CountsWordPieces:
+    """count_tokens / truncate of the Embedder protocol, from the model's own tokenizer."""
+
+    counter: WordPieceCounter
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.counter(texts)
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        return self.counter.truncate(text, max_tokens)
+
+
+class SentenceTransformerEmbedder(CountsWordPieces):
     """sentence-transformers on the CPU, loaded from a local folder with the hub offline."""
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
@@ -142,12 +154,6 @@ class SentenceTransformerEmbedder:
             log.info("loading embedding model from %s", self.path)
             self._model = SentenceTransformer(str(self.path), device="cpu")
         return self._model
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.counter(texts)
-
-    def truncate(self, text: str, max_tokens: int) -> str:
-        return self.counter.truncate(text, max_tokens)
 
     def embed(
         self, texts: Sequence[str], *, progress: ProgressCallback | None = None

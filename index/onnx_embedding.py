@@ -22,6 +22,7 @@ import numpy as np
 from index.embedding import (
     DEFAULT_MAX_SEQ,
     SMALL_BATCH,
+    CountsWordPieces,
     ProgressCallback,
     WordPieceCounter,
     in_length_order,
@@ -82,7 +83,7 @@ def read_model_layout(path: Path) -> ModelLayout:
     return ModelLayout(dim=dim, max_seq=max_seq, pooling=pooling)
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(CountsWordPieces):
     """The embedding model on ONNX Runtime (CPU), fp32 or dynamically quantised to int8."""
 
     def __init__(
@@ -161,12 +162,6 @@ class OnnxEmbedder:
         )
         self._input_names = {i.name for i in session.get_inputs()}
         return session
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.counter(texts)
-
-    def truncate(self, text: str, max_tokens: int) -> str:
-        return self.counter.truncate(text, max_tokens)
 
     def embed(
         self, texts: Sequence[str], *, progress: ProgressCallback | None = None
