@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import email.utils
 import hashlib
 import json
 import logging
@@ -21,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from index.dates import parse_published
 from index.errors import ArticlesFolderError
 
 log = logging.getLogger(__name__)
@@ -45,16 +45,6 @@ _METADATA_KEYS: dict[str, tuple[str, ...]] = {
     "author": ("author", "by", "authors"),
     "published": ("published", "date", "published_at"),
 }
-_DATE_FORMATS = (
-    "%Y/%m/%d",
-    "%B %d, %Y",
-    "%b %d, %Y",
-    "%B %d %Y",
-    "%b %d %Y",
-    "%d %B %Y",
-    "%d %b %Y",
-    "%d %B, %Y",
-)
 # trafilatura's baseline fallback would otherwise return menu text for a page with no article.
 _HTML_BOILERPLATE_XPATHS = ["//nav", "//footer"]
 
@@ -152,52 +142,6 @@ def normalize_text(text: str) -> str:
     text = _SPACES_AROUND_NEWLINE.sub("\n", text)
     text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
-
-
-def parse_published(value: object) -> str | None:
-    """An ISO 8601 date ("YYYY-MM-DD") or UTC datetime for ``value``, or None if unparseable.
-
-    Accepts date/datetime objects, ISO strings (also with Z), "YYYY/MM/DD", RFC 2822 and
-    "March 5, 2024" / "5 March 2024". A datetime without a zone is taken as UTC.
-    """
-    if isinstance(value, dt.datetime):
-        return _iso_datetime(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    parsed = _parse_date_string(" ".join(value.split())) if isinstance(value, str) else None
-    if parsed is None:
-        log.debug("Ignoring unparseable published date %r", value)
-    return parsed
-
-
-def _parse_date_string(text: str) -> str | None:
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        pass
-    try:
-        return _iso_datetime(dt.datetime.fromisoformat(text))
-    except ValueError:
-        pass
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    # RFC 2822 dates carry a time; without one, email.utils would invent midnight.
-    if ":" in text:
-        try:
-            return _iso_datetime(email.utils.parsedate_to_datetime(text))
-        except (TypeError, ValueError, IndexError):
-            pass
-    return None
-
-
-def _iso_datetime(value: dt.datetime) -> str:
-    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    return value.replace(microsecond=0).isoformat()
 
 
 def _walk(root: Path) -> tuple[list[Path], list[IngestFailure]]:
