@@ -27,12 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from index.chunking import chunk_text
-from index.embedding import Embedder, SentenceTransformerEmbedder, passage_for_embedding
-from index.indexer import effective_chunk_tokens
-from index.ingest import load_articles
-from index.onnx_embedding import OnnxEmbedder
+from index.embed.embedder import Embedder, SentenceTransformerEmbedder, passage_for_embedding
+from index.embed.onnx_embedder import OnnxEmbedder
+from index.ingest.chunking import chunk_text
+from index.ingest.readers import load_articles
 from index.settings import DEFAULT_MODEL
+from index.store.indexer import effective_chunk_tokens
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,11 +55,11 @@ done = time.perf_counter()
 print(json.dumps({{"construct_s": built - start, "first_query_s": done - built}}))
 """
 BUILD = {
-    "torch": "from index.embedding import SentenceTransformerEmbedder\n"
+    "torch": "from index.embed.embedder import SentenceTransformerEmbedder\n"
     "embedder = SentenceTransformerEmbedder({model!r})",
-    "onnx": "from index.onnx_embedding import OnnxEmbedder\n"
+    "onnx": "from index.embed.onnx_embedder import OnnxEmbedder\n"
     "embedder = OnnxEmbedder({model!r}, quantized=False, cache_dir=Path({cache!r}))",
-    "onnx-int8": "from index.onnx_embedding import OnnxEmbedder\n"
+    "onnx-int8": "from index.embed.onnx_embedder import OnnxEmbedder\n"
     "embedder = OnnxEmbedder({model!r}, quantized=True, cache_dir=Path({cache!r}))",
 }
 

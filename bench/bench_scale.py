@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunking import split_sentences
-from index.embedding import Embedder, make_embedder
-from index.ingest import Article, load_articles
+from index.embed.embedder import Embedder, make_embedder
+from index.ingest.chunking import split_sentences
+from index.ingest.readers import Article, load_articles
 from index.settings import EngineSettings
 
 SENTENCES_PER_ARTICLE = 40
@@ -89,7 +89,7 @@ def synthetic_articles(pool: list[str], n_chunks: int, chunk_sentences: float) -
 
 
 def build(dataset: Path, data: Path, size: int) -> dict:
-    from index.indexer import index_articles
+    from index.store.indexer import index_articles
 
     real = make_embedder(EngineSettings())  # the configured backend, as `citebot` uses
     table = sentence_pool(dataset, real, data.parent / "sentences.npz")
@@ -109,7 +109,7 @@ def query(dataset: Path, data: Path, n_questions: int) -> dict:
     """Run in a fresh process so RSS is that of a server holding this index."""
     from index.engine import Engine
     from index.settings import EngineSettings
-    from index.vector_index import EMBEDDINGS_FILE, IDS_FILE
+    from index.store.vectors import EMBEDDINGS_FILE, IDS_FILE
 
     questions = [json.loads(line)["question"] for line in (dataset / "questions.jsonl").open()]
     questions = questions[:n_questions]

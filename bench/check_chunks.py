@@ -13,11 +13,11 @@ import statistics
 import sys
 from pathlib import Path
 
-from index.chunking import chunk_text
-from index.embedding import SentenceTransformerEmbedder, passage_for_embedding
-from index.indexer import effective_chunk_tokens
-from index.ingest import load_articles
+from index.embed.embedder import SentenceTransformerEmbedder, passage_for_embedding
+from index.ingest.chunking import chunk_text
+from index.ingest.readers import load_articles
 from index.settings import EngineSettings
+from index.store.indexer import effective_chunk_tokens
 
 
 def main() -> int:

@@ -20,9 +20,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.answer import Answer
+from index.answer.compose import Answer
+from index.answer.retrieval import Mode
 from index.engine import Engine
-from index.retrieval import Mode
 from index.settings import EngineSettings
 
 

@@ -9,8 +9,8 @@ import discord
 from discord.ext import commands
 
 from bot import errors
+from bot.async_engine import AsyncEngine
 from bot.config import BotSettings
-from bot.engine import AsyncEngine
 from bot.ratelimit import QuestionRateLimiter
 from bot.sync import sync_commands
 from index.engine import Engine
@@ -71,7 +71,7 @@ class CitebotBot(commands.Bot):
             except Exception:
                 log.exception("failed to load extension %s", extension)
         await self.engine.warm_up()
-        await sync_commands(self.tree, self.settings.guild_ids, self.engine.engine.data_dir)
+        await sync_commands(self.tree, self.settings.guild_ids, self.engine.data_dir)
 
     async def on_ready(self) -> None:
         """Log who we are and where we answer."""

@@ -12,7 +12,7 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.engine import REINDEX_RUNNING
+from bot.async_engine import REINDEX_RUNNING
 from index.errors import CitebotError, IndexMismatchError, IndexMissingError, ReindexRunningError
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,11 @@ from datetime import datetime
 import discord
 from discord.utils import escape_markdown, escape_mentions, format_dt
 
-from index.answer import NOT_COVERED, Answer, Quote, Source
+from index.answer.compose import NOT_COVERED, Answer, Quote, Source
+from index.answer.retrieval import Filters, Passage
 from index.engine import IndexStatus
-from index.indexer import IndexReport
-from index.retrieval import Filters, Passage
-from index.store import ArticleRecord
+from index.store.generations import ArticleRecord
+from index.store.indexer import IndexReport
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

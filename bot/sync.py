@@ -16,7 +16,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from index.store import write_atomic
+from index.store.generations import write_atomic
 
 log = logging.getLogger(__name__)
 

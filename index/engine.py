@@ -7,14 +7,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.answer import Answer, compose_answer
-from index.embedding import Embedder, make_embedder
+from index.answer.compose import Answer, compose_answer
+from index.answer.retrieval import Filters, Mode, Passage, Retriever, prepare_query
+from index.embed.embedder import Embedder, make_embedder
 from index.errors import IndexMissingError, QuestionError
-from index.indexer import IndexReport, ProgressCallback, index_params, update_index
-from index.lexical import LexicalIndex
-from index.retrieval import Filters, Mode, Passage, Retriever, prepare_query
 from index.settings import EngineSettings
-from index.store import ArticleRecord, current_generation, open_snapshot
+from index.store.generations import ArticleRecord, current_generation, open_snapshot
+from index.store.indexer import IndexReport, ProgressCallback, index_params, update_index
+from index.store.lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from index.answer import Answer, Quote, Source
+from index.answer.compose import Answer, Quote, Source
+from index.answer.retrieval import Passage
 from index.errors import CitebotError, DataDirError
-from index.retrieval import Passage
-from index.store import ChunkRecord
+from index.store.generations import ChunkRecord
 
 log = logging.getLogger(__name__)
 

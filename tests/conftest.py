@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedding import SentenceTransformerEmbedder
+from index.embed.embedder import SentenceTransformerEmbedder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO_ARTICLES = Path(__file__).parents[1] / "demo" / "articles"

@@ -12,10 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.engine import REINDEX_RUNNING
+from bot.async_engine import REINDEX_RUNNING
 from bot.permissions import admin_only
 from index.errors import ReindexRunningError
-from index.indexer import IndexReport
+from index.store.indexer import IndexReport
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot

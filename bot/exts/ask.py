@@ -15,8 +15,8 @@ from bot import errors, render
 from bot.errors import UserError
 from bot.permissions import question_quota
 from bot.views import SourcesButton, VoteButton, answer_view
+from index.answer.retrieval import Filters
 from index.errors import CitebotError
-from index.retrieval import Filters
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from index.embedding import SentenceTransformerEmbedder
+from index.embed.embedder import SentenceTransformerEmbedder
 from index.engine import Engine
 from tests.bot.engines import (
     FIXTURE_ARTICLES,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine import REINDEX_RUNNING, REINDEX_THREAD_NAME
+from bot.async_engine import REINDEX_RUNNING, REINDEX_THREAD_NAME
 from bot.errors import NotAdminError
 from bot.permissions import NOT_ADMIN
 from index.errors import ReindexRunningError

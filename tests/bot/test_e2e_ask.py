@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.errors import UserError
-from index.answer import NOT_COVERED
+from index.answer.compose import NOT_COVERED
 from tests.bot.harness import (
     FOLLOWUP_PATH,
     STEP_TIMEOUT,

@@ -11,7 +11,7 @@ import pytest
 
 from bot.errors import APOLOGY, RateLimitedError
 from bot.ratelimit import QuestionRateLimiter
-from index.answer import Answer, Quote, Source
+from index.answer.compose import Answer, Quote, Source
 from tests.bot.engines import GuardedEngine, IndexDirs, make_engine
 from tests.bot.harness import (
     FOLLOWUP_PATH,

@@ -10,12 +10,12 @@ import discord
 import pytest
 
 from bot import render
-from index.answer import NOT_COVERED, Answer, Quote, Source
+from index.answer.compose import NOT_COVERED, Answer, Quote, Source
+from index.answer.retrieval import Filters, Passage
 from index.engine import IndexStatus
-from index.indexer import IndexReport
-from index.ingest import IngestFailure
-from index.retrieval import Filters, Passage
-from index.store import ArticleRecord, ChunkRecord
+from index.ingest.readers import IngestFailure
+from index.store.generations import ArticleRecord, ChunkRecord
+from index.store.indexer import IndexReport
 
 BRIDGE = Source(
     n=1,

@@ -39,7 +39,7 @@ async def run_serve(tmp_path: Path, env: dict[str, str], *args: str) -> asyncio.
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "index.cli",
+        "citebot",
         *args,
         "serve",
         cwd=tmp_path,  # no stray .env

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.answer import Answer, Quote, Source
+from index.answer.compose import Answer, Quote, Source
+from index.answer.retrieval import Passage
 from index.errors import DataDirError
 from index.feedback import FeedbackStore, UnknownAnswerError, Vote, VoteCounts
-from index.retrieval import Passage
-from index.store import ChunkRecord
+from index.store.generations import ChunkRecord
 
 
 def an_answer(question: str = "When did the bridge reopen?") -> Answer:

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import Stemmer
 
-from index.lexical import _STOPWORDS, LexicalIndex, terms
+from index.store.lexical import _STOPWORDS, LexicalIndex, terms
 
 TEXTS = {
     42: "The harbour bridge reopened after repairs costing 48 million euros.",

@@ -15,8 +15,8 @@ from index.errors import CitebotError, QuestionError
 from index.settings import EngineSettings
 
 if TYPE_CHECKING:
+    from index.answer.retrieval import Filters
     from index.engine import Engine
-    from index.retrieval import Filters
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ class _ProgressBar:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.embedding import make_embedder
-    from index.indexer import update_index
+    from index.embed.embedder import make_embedder
+    from index.store.indexer import update_index
 
     settings = _settings(args)
     embedder = make_embedder(settings)
@@ -87,7 +87,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from index.store import open_snapshot
+    from index.store.generations import open_snapshot
 
     settings = _settings(args)
     snapshot = open_snapshot(Path(settings.data_dir))
@@ -126,9 +126,9 @@ def _date(value: str) -> date:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from index.answer import answer_as_json, format_source
+    from index.answer.compose import answer_as_json, format_source
+    from index.answer.retrieval import Filters
     from index.engine import Engine
-    from index.retrieval import Filters
 
     engine = Engine(_settings(args))
     filters = Filters(source=args.source, since=args.since, until=args.until)
@@ -155,7 +155,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _ask_stream(engine: Engine, filters: Filters, k: int) -> int:
     """One JSON line per question read from stdin; the model and index load once."""
-    from index.answer import answer_as_json
+    from index.answer.compose import answer_as_json
 
     for line in sys.stdin:
         question = line.strip()
@@ -240,7 +240,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

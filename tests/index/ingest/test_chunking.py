@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from index.chunking import chunk_text, split_sentences
-from index.embedding import WordPieceCounter, resolve_model_path
-from index.ingest import load_articles
+from index.embed.embedder import WordPieceCounter, resolve_model_path
+from index.ingest.chunking import chunk_text, split_sentences
+from index.ingest.readers import load_articles
 from index.settings import DEFAULT_MODEL
 from tests.conftest import DEMO_ARTICLES
 

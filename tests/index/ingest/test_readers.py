@@ -1,4 +1,4 @@
-"""Tests for index.ingest: every format, ids, bad files, text normalisation and dates."""
+"""Tests for index.ingest.readers: every format, ids, bad files, text normalisation and dates."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import ArticlesFolderError
-from index.ingest import (
+from index.ingest.readers import (
     Article,
     IngestFailure,
     iter_article_files,
@@ -16,8 +16,9 @@ from index.ingest import (
     normalize_text,
     parse_published,
 )
+from tests.conftest import FIXTURES as TESTS_FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "ingest"
+FIXTURES = TESTS_FIXTURES / "ingest"
 
 
 def write(folder: Path, rel: str, content: str | bytes) -> Path:

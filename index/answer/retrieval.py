@@ -9,9 +9,9 @@ from enum import StrEnum
 
 import numpy as np
 
-from index.embedding import Embedder
-from index.lexical import LexicalIndex, terms
-from index.store import ChunkRecord, IndexSnapshot
+from index.embed.embedder import Embedder
+from index.store.generations import ChunkRecord, IndexSnapshot
+from index.store.lexical import LexicalIndex, terms
 
 log = logging.getLogger(__name__)
 

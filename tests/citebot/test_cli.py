@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import FIXTURES
 
-CLI = [sys.executable, "-m", "index.cli"]
+CLI = [sys.executable, "-m", "citebot"]
 
 
 def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

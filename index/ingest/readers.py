@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from index.dates import parse_published
 from index.errors import ArticlesFolderError
+from index.ingest.dates import parse_published
 
 log = logging.getLogger(__name__)
 

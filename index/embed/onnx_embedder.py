@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import (
+from index.embed.embedder import (
     DEFAULT_MAX_SEQ,
     SMALL_BATCH,
     CountsWordPieces,
@@ -29,8 +29,8 @@ from index.embedding import (
     model_fingerprint,
     resolve_model_path,
 )
+from index.embed.onnx_export import default_cache_dir, ensure_exported
 from index.errors import CitebotError
-from index.onnx_export import default_cache_dir, ensure_exported
 from index.settings import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)

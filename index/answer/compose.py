@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.chunking import split_sentences
-from index.embedding import Embedder
-from index.lexical import LexicalIndex, terms
-from index.retrieval import Passage, Query
+from index.answer.retrieval import Passage, Query
+from index.embed.embedder import Embedder
+from index.ingest.chunking import split_sentences
+from index.store.lexical import LexicalIndex, terms
 
 log = logging.getLogger(__name__)
 

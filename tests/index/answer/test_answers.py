@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.answer import (
+from index.answer.compose import (
     ABSTAIN_BELOW,
     CHECKED,
     MAX_QUOTE_CHARS,
@@ -17,10 +17,10 @@ from index.answer import (
     answer_as_json,
     compose_answer,
 )
-from index.embedding import SentenceTransformerEmbedder
+from index.answer.retrieval import Filters, prepare_query
+from index.embed.embedder import SentenceTransformerEmbedder
 from index.engine import Engine
 from index.errors import IndexMissingError, QuestionError
-from index.retrieval import Filters, prepare_query
 from index.settings import EngineSettings
 from tests.conftest import FIXTURES
 

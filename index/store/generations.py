@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import DataDirError, IndexMismatchError, IndexMissingError
-from index.vector_index import FLAT, DenseIndex
+from index.store.vectors import FLAT, DenseIndex
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,15 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from index.answer import Answer
+from index.answer.compose import Answer
+from index.answer.retrieval import Filters, Passage
 from index.engine import Engine, IndexStatus
 from index.errors import CitebotError, ReindexRunningError
-from index.indexer import IndexReport, ProgressCallback
-from index.retrieval import Filters, Passage
-from index.store import ArticleRecord
+from index.store.generations import ArticleRecord
+from index.store.indexer import IndexReport, ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,15 @@ class AsyncEngine:
     """Awaitable `Engine` calls, run in worker threads."""
 
     def __init__(self, engine: Engine, workers: int = QUERY_WORKERS) -> None:
-        self.engine = engine
+        self._engine = engine
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=QUERY_THREAD_PREFIX)
         self._reindexing = False
         self._outlets: tuple[int, list[str]] | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the index (and the bot's own files) live."""
+        return self._engine.data_dir
 
     async def run(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking `func` in the query pool."""
@@ -48,29 +54,29 @@ class AsyncEngine:
 
     async def ask(self, question: str, filters: Filters | None = None) -> Answer:
         """Answer with quotes and sources, or abstain."""
-        return await self.run(self.engine.ask, question, filters=filters)
+        return await self.run(self._engine.ask, question, filters=filters)
 
     async def search(self, query: str, k: int = 5) -> list[Passage]:
         """The `k` most relevant passages."""
-        return await self.run(self.engine.search, query, k)
+        return await self.run(self._engine.search, query, k)
 
     async def articles(self) -> list[ArticleRecord]:
         """Every indexed article, newest first."""
-        return await self.run(self.engine.articles)
+        return await self.run(self._engine.articles)
 
     async def status(self) -> IndexStatus:
         """What is indexed and since when."""
-        return await self.run(self.engine.status)
+        return await self.run(self._engine.status)
 
     async def outlets(self) -> list[str]:
         """The distinct outlets (article sources) in the index, for autocompletion."""
         return await self.run(self._outlets_now)
 
     def _outlets_now(self) -> list[str]:
-        generation = self.engine.status().generation
+        generation = self._engine.status().generation
         cached = self._outlets
         if cached is None or cached[0] != generation:
-            names = {a.source.strip() for a in self.engine.articles() if a.source}
+            names = {a.source.strip() for a in self._engine.articles() if a.source}
             cached = (generation, sorted(names, key=str.casefold))
             self._outlets = cached
         return cached[1]
@@ -80,9 +86,9 @@ class AsyncEngine:
         await self.run(self._warm_up)
 
     def _warm_up(self) -> None:
-        self.engine.embedder.embed(["citebot warm-up"])
+        self._engine.embedder.embed(["citebot warm-up"])
         try:
-            status = self.engine.status()
+            status = self._engine.status()
         except CitebotError as exc:
             log.warning("%s Questions will fail until an admin runs /reindex.", exc)
             return
@@ -104,7 +110,7 @@ class AsyncEngine:
             raise ReindexRunningError(REINDEX_RUNNING)
         self._reindexing = True
         try:
-            return await _in_daemon_thread(self.engine.reindex, progress)
+            return await _in_daemon_thread(self._engine.reindex, progress)
         finally:
             self._reindexing = False
 

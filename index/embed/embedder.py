@@ -226,8 +226,8 @@ def make_embedder(settings: EngineSettings) -> Embedder:
     """The embedder the settings ask for; ONNX backends never import torch once exported."""
     if settings.embed_backend == "torch":
         return SentenceTransformerEmbedder(settings.model)
-    from index.onnx_embedding import OnnxEmbedder
-    from index.onnx_export import default_cache_dir
+    from index.embed.onnx_embedder import OnnxEmbedder
+    from index.embed.onnx_export import default_cache_dir
 
     cache = None  # None: $CITEBOT_CACHE_DIR from the process, else ~/.cache/citebot
     if settings.cache_dir is not None:

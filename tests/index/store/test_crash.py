@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from index.embedding import SentenceTransformerEmbedder
+from index.embed.embedder import SentenceTransformerEmbedder
 from index.engine import Engine
 from index.settings import EngineSettings
-from index.store import CURRENT_FILE
+from index.store.generations import CURRENT_FILE
 from tests.conftest import DEMO_ARTICLES, FIXTURES
 
 
@@ -33,7 +33,7 @@ def test_sigkill_mid_embedding_keeps_previous_index(
     # Enough new text that embedding takes seconds; kill once the log says it has begun.
     shutil.copytree(DEMO_ARTICLES, articles / "demo")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "index.cli", "-v", "index", "--articles", str(articles),
+        [sys.executable, "-m", "citebot", "-v", "index", "--articles", str(articles),
          "--data", str(data), "-q"],
         stderr=subprocess.PIPE,
         text=True,

@@ -20,7 +20,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.ids import RowLookup
+from index.store.ids import RowLookup
 
 log = logging.getLogger(__name__)
 

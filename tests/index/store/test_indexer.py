@@ -14,9 +14,9 @@ from index.errors import (
     IndexMismatchError,
     ReindexRunningError,
 )
-from index.indexer import update_index, writer_lock
-from index.lexical import terms
-from index.store import CURRENT_FILE, current_generation, open_snapshot
+from index.store.generations import CURRENT_FILE, current_generation, open_snapshot
+from index.store.indexer import update_index, writer_lock
+from index.store.lexical import terms
 from tests.conftest import FIXTURES, FakeEmbedder
 
 
@@ -80,7 +80,7 @@ def test_edit_and_delete(articles: Path, tmp_path: Path) -> None:
 
 
 def test_deleted_article_is_gone_from_faiss_and_bm25(articles: Path, tmp_path: Path) -> None:
-    from index.lexical import LexicalIndex
+    from index.store.lexical import LexicalIndex
 
     data = tmp_path / "data"
     update_index(articles, data, FakeEmbedder())
@@ -124,7 +124,7 @@ def test_data_dir_that_is_a_file(articles: Path, tmp_path: Path) -> None:
 
 
 def test_other_model_is_refused_on_open(articles: Path, tmp_path: Path) -> None:
-    from index.indexer import index_params
+    from index.store.indexer import index_params
 
     update_index(articles, tmp_path / "data", FakeEmbedder())
     other = FakeEmbedder()

@@ -9,10 +9,10 @@ import faiss
 import numpy as np
 import pytest
 
-from index import indexer
-from index.indexer import update_index
-from index.store import open_snapshot
-from index.vector_index import (
+from index.store import indexer
+from index.store.generations import open_snapshot
+from index.store.indexer import update_index
+from index.store.vectors import (
     EMBEDDINGS_FILE,
     FLAT,
     HNSW_SQ8,

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.onnx_export as onnx_export
-from index.embedding import SentenceTransformerEmbedder
+import index.embed.onnx_export as onnx_export
+from index.embed.embedder import SentenceTransformerEmbedder
+from index.embed.onnx_embedder import OnnxEmbedder, read_model_layout
+from index.embed.onnx_export import FP32_FILE, INT8_FILE
 from index.errors import CitebotError, IndexMismatchError
-from index.indexer import index_params
-from index.onnx_embedding import OnnxEmbedder, read_model_layout
-from index.onnx_export import FP32_FILE, INT8_FILE
-from index.store import check_compatible
+from index.store.generations import check_compatible
+from index.store.indexer import index_params
 
 LONG_TEXT = " ".join(
     f"Paragraph {i}: the harbour authority said ferry traffic rose again." for i in range(60)
@@ -127,11 +127,11 @@ def test_second_start_loads_the_cache(cache_dir: Path, monkeypatch: pytest.Monke
 
 def test_cached_start_imports_neither_torch_nor_sentence_transformers(cache_dir: Path) -> None:
     script = (
-        "import sys; from pathlib import Path; from index.onnx_embedding import OnnxEmbedder;"
+        "import sys; from pathlib import Path; from index.embed.onnx_embedder import OnnxEmbedder;"
         f"OnnxEmbedder(cache_dir=Path({str(cache_dir)!r})).embed(['hi']);"
         "print(sorted({'torch', 'sentence_transformers', 'transformers'} & set(sys.modules)))"
     )
-    root = Path(__file__).parents[2]
+    root = Path(__file__).parents[3]
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
     )
@@ -220,7 +220,7 @@ def test_cache_goes_under_citebot_cache_dir(
 
 
 def test_cache_dir_setting_reaches_the_embedder(tmp_path: Path) -> None:
-    from index.embedding import make_embedder
+    from index.embed.embedder import make_embedder
     from index.settings import EngineSettings
 
     embedder = make_embedder(EngineSettings(embed_backend="onnx-int8", cache_dir=tmp_path))

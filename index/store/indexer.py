@@ -16,12 +16,11 @@ from typing import Any
 import faiss
 import numpy as np
 
-from index.chunking import chunk_text
-from index.embedding import TITLE_TOKENS, Embedder, passage_for_embedding
+from index.embed.embedder import TITLE_TOKENS, Embedder, passage_for_embedding
 from index.errors import IndexMismatchError, ReindexRunningError
-from index.ingest import Article, IngestFailure, load_articles
-from index.lexical import LexicalIndex
-from index.store import (
+from index.ingest.chunking import chunk_text
+from index.ingest.readers import Article, IngestFailure, load_articles
+from index.store.generations import (
     FAISS_FILE,
     FORMAT_VERSION,
     MANIFEST_FILE,
@@ -36,7 +35,8 @@ from index.store import (
     read_manifest,
     remove_stale,
 )
-from index.vector_index import (
+from index.store.lexical import LexicalIndex
+from index.store.vectors import (
     APPROXIMATE_FROM,
     EMBEDDINGS_FILE,
     HNSW_SQ8,

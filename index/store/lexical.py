@@ -12,7 +12,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from index.ids import RowLookup
+from index.store.ids import RowLookup
 
 log = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import, which would print through any root handler.

@@ -1,0 +1,1 @@
+"""Answering: hybrid retrieval and the composition of quoted, cited answers."""

@@ -1,0 +1,1 @@
+"""Embedding: the bundled model on torch or ONNX, and its one-time ONNX export."""

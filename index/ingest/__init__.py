@@ -1,0 +1,1 @@
+"""Ingestion: article readers, publication dates, sentence-aligned chunking."""
