@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from index.answer.compose import Answer, compose_answer
@@ -83,10 +84,11 @@ class Engine:
         k: int = 5,
         filters: Filters | None = None,
         mode: Mode = Mode.HYBRID,
+        as_of: date | None = None,
     ) -> list[Passage]:
-        """The `k` most relevant passages."""
+        """The `k` most relevant passages (published on or before `as_of`, when given)."""
         query = prepare_query(clean_question(question), self.embedder)
-        return self.retriever().search(query, k, filters, mode)
+        return self.retriever().search(query, k, with_as_of(filters, as_of), mode)
 
     def ask(
         self,
@@ -94,8 +96,13 @@ class Engine:
         k: int = 5,
         filters: Filters | None = None,
         mode: Mode = Mode.HYBRID,
+        as_of: date | None = None,
     ) -> Answer:
-        """Answer with verbatim quotes and numbered sources, or abstain."""
+        """Answer with verbatim quotes and numbered sources, or abstain.
+
+        `as_of` is the date of asking (a Discord message's date, `--as-of`): articles published
+        after it are not used.
+        """
         retriever = self.retriever()
         if retriever.snapshot.chunk_count == 0:
             raise IndexMissingError(
@@ -103,9 +110,10 @@ class Engine:
                 "`citebot index`."
             )
         query = prepare_query(clean_question(question), self.embedder)
-        passages = retriever.search(query, max(k, 5), filters, mode)
+        passages = retriever.search(query, max(k, 5), with_as_of(filters, as_of), mode)
         answer = compose_answer(query, passages, retriever.lexical, self.embedder)
         answer.passages = passages[:k]
+        answer.as_of = as_of
         return answer
 
     def reindex(
@@ -124,6 +132,15 @@ class Engine:
         )
         self.retriever()  # open the new generation now, not on the next question
         return report
+
+
+def with_as_of(filters: Filters | None, as_of: date | None) -> Filters | None:
+    """`filters` that also leave out articles published after `as_of`."""
+    if as_of is None:
+        return filters
+    filters = filters or Filters()
+    until = as_of if filters.until is None else min(filters.until, as_of)
+    return replace(filters, until=until)
 
 
 def clean_question(question: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -68,6 +69,7 @@ class Answer:
     # Evidence score compared with ABSTAIN_BELOW. Sentences are checked best first and checking
     # stops once the score clears the threshold, so for an answer it is a lower bound.
     confidence: float = 0.0
+    as_of: date | None = None  # the date of asking, when the asker gave one
 
     @property
     def text(self) -> str:

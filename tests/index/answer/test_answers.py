@@ -98,6 +98,19 @@ def test_date_filters(engine: Engine) -> None:
     assert {p.chunk.article_id for p in window} == {"harbour-bridge"}
 
 
+def test_as_of_leaves_out_articles_published_later(engine: Engine) -> None:
+    question = "Which library lends robots to children?"
+    assert "library-robots" in {p.chunk.article_id for p in engine.search(question, k=10)}
+    before = engine.ask(question, k=10, as_of=date(2024, 4, 1))
+    assert before.as_of == date(2024, 4, 1)
+    assert "library-robots" not in {p.chunk.article_id for p in before.passages}
+    assert all(q.article_id != "library-robots" for q in before.quotes)
+    narrower = engine.search(
+        question, k=10, filters=Filters(until=date(2024, 12, 31)), as_of=date(2024, 4, 1)
+    )
+    assert {p.chunk.article_id for p in narrower} == {"harbour-bridge", "wheat-harvest"}
+
+
 def test_empty_question_is_a_clear_error(engine: Engine) -> None:
     with pytest.raises(QuestionError, match="empty"):
         engine.ask("   \n ")
