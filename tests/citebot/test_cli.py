@@ -16,10 +16,20 @@ from tests.conftest import FIXTURES
 CLI = [sys.executable, "-m", "citebot"]
 
 
+def clean_env() -> dict[str, str]:
+    """The test process's environment without any citebot settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
+
+
 def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
     return subprocess.run(
-        [*CLI, *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=240
+        [*CLI, *args],
+        cwd=cwd,
+        env=clean_env(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
 
 
@@ -73,6 +83,22 @@ def test_ask_reads_questions_from_stdin(indexed: Path) -> None:
         "Who found the comet?",
     ]
     assert "40 robots" in lines[0]["answer"]
+
+
+def test_a_reader_that_stops_early_is_not_an_error(indexed: Path) -> None:
+    """`citebot sources | head`: the pipe closes before citebot has written everything."""
+    process = subprocess.Popen(
+        [*CLI, "sources", "--data", "data"],
+        cwd=indexed,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the first write
+    _, err = process.communicate(timeout=120)
+    assert err.decode() == ""
+    assert process.returncode == 141  # 128 + SIGPIPE, as the shell reports `yes | head`
 
 
 def test_env_and_flags(indexed: Path) -> None:
