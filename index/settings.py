@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+DEFAULT_USER_AGENT = "citebot/0.1 (+https://github.com/citebot/citebot; news Q&A bot)"
 
 
 class EngineSettings(BaseSettings):
@@ -36,3 +37,23 @@ class EngineSettings(BaseSettings):
     approximate_from: int = Field(
         200_000, ge=1, description="From this many chunks, an approximate (HNSW) index is used."
     )
+
+    # -- fetching articles from the web (`citebot add`, `citebot refresh`, /sources add) --
+    feeds_file: Path = Field(Path("feeds.txt"), description="The list of RSS/Atom feeds.")
+    keep_days: int | None = Field(
+        None, ge=1, description="Fetched articles older than this many days are deleted."
+    )
+    max_page_mb: float = Field(5.0, gt=0, le=1024, description="Larger pages are refused.")
+    allow_private_urls: bool = Field(
+        False, description="Allow fetching from loopback, private and link-local addresses."
+    )
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, description="Sent with requests.")
+    fetch_timeout: float = Field(20.0, gt=0, le=600, description="Seconds per request at most.")
+    host_delay: float = Field(1.0, ge=0, le=600, description="Seconds between requests to a host.")
+    host_connections: int = Field(2, ge=1, le=16, description="Connections per host at most.")
+
+    @field_validator("keep_days", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        """`CITEBOT_KEEP_DAYS=` (empty, as in .env.example) means keep everything."""
+        return None if isinstance(value, str) and not value.strip() else value

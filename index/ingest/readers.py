@@ -1,4 +1,4 @@
-"""Load a folder of articles (.txt, .md, .html, .json, .jsonl) into normalised Article records.
+"""Load a folder of articles (.txt, .md, .html, .json, .jsonl, .pdf) into Article records.
 
 A bad file never stops a load: it becomes an IngestFailure and every good article is kept.
 """
@@ -25,7 +25,9 @@ from index.ingest.dates import parse_published
 
 log = logging.getLogger(__name__)
 
-ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"})
+ARTICLE_SUFFIXES = frozenset(
+    {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf"}
+)
 
 _BINARY_SNIFF_BYTES = 8192
 
@@ -165,6 +167,8 @@ def _walk(root: Path) -> tuple[list[Path], list[IngestFailure]]:
 def _read_file(path: Path, rel: str) -> list[tuple[str, Article | str]]:
     """(location, article or error) for each article the file holds."""
     try:
+        if path.suffix.lower() == ".pdf":
+            return list(_parse_pdf(path.read_bytes(), rel))
         text = _decode(path.read_bytes())
         return list(_PARSERS[path.suffix.lower()](text, rel))
     except OSError as exc:
@@ -281,6 +285,21 @@ def _parse_html(text: str, rel: str) -> Iterator[tuple[str, Article | str]]:
             published=parse_published(doc.date),
             path=rel,
         ),
+    )
+
+
+def _parse_pdf(raw: bytes, rel: str) -> Iterator[tuple[str, Article | str]]:
+    from index.ingest.pdf import PdfError, read_pdf  # pypdf is only needed for PDFs
+
+    try:
+        pdf = read_pdf(raw)
+    except PdfError as exc:
+        raise _Skip(str(exc)) from exc
+    fields = {"author": pdf.author, "published": parse_published(pdf.published)}
+    title = _one_line(pdf.title or "") or _title_from_stem(rel)
+    yield (
+        rel,
+        Article(id=_base_id(rel), title=title, text=normalize_text(pdf.text), path=rel, **fields),
     )
 
 

@@ -1,0 +1,288 @@
+"""Adding pages by URL and refreshing feeds: fetch, extract, write into the articles folder.
+
+Indexing is left to the caller (the CLI runs `update_index`, the bot its engine's reindex), so
+what is fetched always goes through the one incremental reindex. One failing feed or page is
+reported and never stops the rest. Network work is asynchronous; parsing, extraction and
+file and SQLite work run in worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path, PurePosixPath
+
+from aiohttp.abc import AbstractResolver
+
+from index.errors import CitebotError
+from index.ingest.web.feeds import FeedEntry, ParsedFeed, parse_feed, read_feeds
+from index.ingest.web.fetch import Fetcher, FetchError, FetchLimits, Page
+from index.ingest.web.guard import AddressPolicy
+from index.ingest.web.pages import EntryHints, ExtractError, WebArticle, page_article
+from index.ingest.web.report import FeedOutcome, FetchReport, PageOutcome
+from index.ingest.web.state import FeedRecord, PageRecord, StoredRobots, WebState
+from index.ingest.web.writer import article_path, remove_older_than, write_article
+from index.settings import EngineSettings
+
+log = logging.getLogger(__name__)
+
+REFRESH_LOCK = ".refresh.lock"
+CONCURRENT_FETCHES = 8
+
+
+class RefreshRunningError(CitebotError):
+    """Another refresh of the same feeds is running."""
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Where fetched articles go and how they are fetched."""
+
+    articles_dir: Path
+    data_dir: Path
+    feeds_file: Path
+    keep_days: int | None = None
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    policy: AddressPolicy = field(default_factory=AddressPolicy)
+    resolver: AbstractResolver | None = None  # the system resolver; tests inject their own
+
+    @classmethod
+    def from_settings(
+        cls, settings: EngineSettings, resolver: AbstractResolver | None = None
+    ) -> WebConfig:
+        """The configuration the settings describe."""
+        return cls(
+            articles_dir=Path(settings.articles_dir),
+            data_dir=Path(settings.data_dir),
+            feeds_file=Path(settings.feeds_file),
+            keep_days=settings.keep_days,
+            limits=FetchLimits(
+                user_agent=settings.user_agent,
+                timeout=settings.fetch_timeout,
+                max_bytes=int(settings.max_page_mb * 1024 * 1024),
+                per_host_connections=settings.host_connections,
+                host_delay=settings.host_delay,
+            ),
+            policy=AddressPolicy(allow_private=settings.allow_private_urls),
+            resolver=resolver,
+        )
+
+    def fetcher(self, state: WebState) -> Fetcher:
+        """A fetcher under these limits and this policy, caching robots.txt in `state`."""
+        return Fetcher(
+            self.limits, self.policy, resolver=self.resolver, robots_cache=StoredRobots(state)
+        )
+
+
+async def add_urls(urls: list[str], config: WebConfig) -> FetchReport:
+    """Fetch each page (or PDF) and write it as an article; unchanged pages are left be."""
+    state = WebState(config.data_dir)
+    unique = list(dict.fromkeys(u.strip() for u in urls if u.strip()))
+    limit = asyncio.Semaphore(CONCURRENT_FETCHES)
+
+    async def one(fetcher: Fetcher, url: str) -> PageOutcome:
+        async with limit:
+            return await _add_page(fetcher, state, config, url)
+
+    async with config.fetcher(state) as fetcher:
+        outcomes = await asyncio.gather(*(one(fetcher, url) for url in unique))
+    return FetchReport(pages=list(outcomes))
+
+
+async def refresh_feeds(config: WebConfig, today: date | None = None) -> FetchReport:
+    """Read every feed in the feeds file, fetch the pages of entries not seen before, write
+    them, and apply retention. Raises RefreshRunningError when another refresh is running."""
+    with _refresh_lock(config.data_dir):
+        feeds = await asyncio.to_thread(read_feeds, config.feeds_file)
+        state = WebState(config.data_dir)
+        limit = asyncio.Semaphore(CONCURRENT_FETCHES)
+        report = FetchReport()
+        async with config.fetcher(state) as fetcher:
+            results = await asyncio.gather(
+                *(_refresh_feed(fetcher, state, config, url, limit, today) for url in feeds)
+            )
+        for feed, pages in results:
+            report.feeds.append(feed)
+            report.pages.extend(pages)
+        if config.keep_days:
+            report.removed = await asyncio.to_thread(
+                remove_older_than, config.articles_dir, config.keep_days, today
+            )
+        log.info("refresh: %s", report.summary())
+        return report
+
+
+@contextmanager
+def _refresh_lock(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / REFRESH_LOCK, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RefreshRunningError(
+                "Another refresh of the feeds is running; try again when it has finished."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+async def _refresh_feed(
+    fetcher: Fetcher,
+    state: WebState,
+    config: WebConfig,
+    url: str,
+    limit: asyncio.Semaphore,
+    today: date | None,
+) -> tuple[FeedOutcome, list[PageOutcome]]:
+    """Read one feed and fetch its new entries; a failure is reported, never raised."""
+    known = await asyncio.to_thread(state.feed, url)
+    try:
+        async with limit:
+            page = await fetcher.get(
+                url,
+                accept=frozenset({"feed"}),
+                etag=known.etag if known else None,
+                last_modified=known.last_modified if known else None,
+            )
+        if page.not_modified:
+            await asyncio.to_thread(state.record_feed, _record(url, "not modified", known))
+            return FeedOutcome(url, "not modified", title=known.title if known else None), []
+        parsed = await asyncio.to_thread(parse_feed, page.body, page.url, page.content_type)
+    except (FetchError, ValueError) as exc:
+        error = _sentence(exc)
+        log.warning("feed %s failed: %s", url, error)
+        await asyncio.to_thread(
+            state.record_feed, FeedRecord(url, status="failed", error=error, failed=1)
+        )
+        return FeedOutcome(url, "failed", error=error), []
+    pages = await _fetch_entries(fetcher, state, config, url, parsed, limit, today)
+    written = sum(1 for p in pages if p.status in ("added", "updated"))
+    failed = sum(1 for p in pages if p.status == "failed")
+    record = FeedRecord(
+        url,
+        title=parsed.title,
+        etag=page.etag,
+        last_modified=page.last_modified,
+        status="ok",
+        entries=len(parsed.entries),
+        added=written,
+        failed=failed,
+    )
+    await asyncio.to_thread(state.record_feed, record)
+    outcome = FeedOutcome(
+        url,
+        "ok",
+        title=parsed.title,
+        entries=len(parsed.entries),
+        new=len(pages),
+        seen=len(parsed.entries) - len(pages),
+    )
+    return outcome, pages
+
+
+async def _fetch_entries(
+    fetcher: Fetcher,
+    state: WebState,
+    config: WebConfig,
+    feed_url: str,
+    parsed: ParsedFeed,
+    limit: asyncio.Semaphore,
+    today: date | None,
+) -> list[PageOutcome]:
+    """Fetch the entries not done on an earlier refresh; too old ones are skipped."""
+    keys = [entry.key for entry in parsed.entries]
+    wanted = await asyncio.to_thread(state.entries_to_fetch, feed_url, keys)
+    entries = list({e.key: e for e in parsed.entries if e.key in wanted}.values())
+    cutoff = _cutoff(config.keep_days, today)
+
+    async def one(entry: FeedEntry) -> PageOutcome:
+        if cutoff and entry.hints.published and entry.hints.published[:10] < cutoff:
+            outcome = PageOutcome(
+                entry.link,
+                "skipped",
+                title=entry.hints.title,
+                reason=f"published {entry.hints.published[:10]}, before CITEBOT_KEEP_DAYS",
+                feed=feed_url,
+            )
+        else:
+            async with limit:
+                outcome = await _add_page(fetcher, state, config, entry.link, entry.hints)
+            outcome = replace(outcome, feed=feed_url)
+        await asyncio.to_thread(
+            state.record_entry, feed_url, entry.key, entry.link, done=not outcome.retry
+        )
+        return outcome
+
+    return list(await asyncio.gather(*(one(entry) for entry in entries)))
+
+
+def _cutoff(keep_days: int | None, today: date | None) -> str | None:
+    if not keep_days:
+        return None
+    today = today or datetime.now(UTC).date()
+    return (today - timedelta(days=keep_days)).isoformat()
+
+
+async def _add_page(
+    fetcher: Fetcher,
+    state: WebState,
+    config: WebConfig,
+    url: str,
+    hints: EntryHints | None = None,
+) -> PageOutcome:
+    """Fetch one page and write its article; every failure becomes a 'failed' outcome."""
+    known = await asyncio.to_thread(state.page, url)
+    if known and known.path and not (config.articles_dir / known.path).exists():
+        known = None  # its file was deleted: fetch it whole again
+    try:
+        page = await fetcher.get(
+            url,
+            etag=known.etag if known else None,
+            last_modified=known.last_modified if known else None,
+        )
+        if page.not_modified:
+            return PageOutcome(url, "unchanged", path=known.path if known else None)
+        article = await asyncio.to_thread(page_article, page, hints)
+        rel, written = await asyncio.to_thread(_write, config, article, known)
+    except FetchError as exc:
+        log.info("page failed: %s", exc)
+        return PageOutcome(url, "failed", reason=_sentence(exc), retry=exc.transient)
+    except ExtractError as exc:
+        return PageOutcome(url, "failed", reason=f"{url}: {_sentence(exc)}")
+    except OSError as exc:
+        reason = f"{url}: cannot write the article: {exc.strerror or exc}"
+        return PageOutcome(url, "failed", reason=reason)
+    await asyncio.to_thread(state.record_page, _page_record(url, page, rel))
+    return PageOutcome(url, written, path=rel.as_posix(), title=article.title)
+
+
+def _write(
+    config: WebConfig, article: WebArticle, known: PageRecord | None
+) -> tuple[PurePosixPath, str]:
+    rel = article_path(article.url)
+    written = write_article(config.articles_dir, article, rel)
+    if known and known.path and known.path != rel.as_posix():
+        # The page now lives at another URL (a new redirect): keep one file for it.
+        (config.articles_dir / known.path).unlink(missing_ok=True)
+        if written == "added":
+            written = "updated"
+    return rel, written
+
+
+def _page_record(url: str, page: Page, rel: PurePosixPath) -> PageRecord:
+    return PageRecord(url, page.url, rel.as_posix(), page.etag, page.last_modified)
+
+
+def _record(url: str, status: str, known: FeedRecord | None) -> FeedRecord:
+    return FeedRecord(url, status=status, entries=known.entries if known else 0)
+
+
+def _sentence(exc: Exception) -> str:
+    return " ".join(str(exc).split())
