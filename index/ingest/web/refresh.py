@@ -14,13 +14,13 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from aiohttp.abc import AbstractResolver
 
 from index.errors import CitebotError
-from index.ingest.web.feeds import FeedEntry, ParsedFeed, parse_feed, read_feeds
+from index.ingest.web.feeds import FeedEntry, parse_feed, read_feeds
 from index.ingest.web.fetch import Fetcher, FetchError, FetchLimits, Page
 from index.ingest.web.guard import AddressPolicy
 from index.ingest.web.pages import EntryHints, ExtractError, WebArticle, page_article
@@ -94,24 +94,27 @@ async def add_urls(urls: list[str], config: WebConfig) -> FetchReport:
     return FetchReport(pages=list(outcomes))
 
 
-async def refresh_feeds(config: WebConfig, today: date | None = None) -> FetchReport:
-    """Read every feed in the feeds file, fetch the pages of entries not seen before, write
-    them, and apply retention. Raises RefreshRunningError when another refresh is running."""
+async def refresh_feeds(config: WebConfig, now: datetime | None = None) -> FetchReport:
+    """Read every feed in the feeds file, fetch the pages of entries not seen before (and
+    retry those that failed in a way that may pass), write them, and apply retention.
+
+    `now` (default: the current time) dates retention and retries. Raises
+    RefreshRunningError when another refresh of the same data directory is running.
+    """
+    now = now or datetime.now(UTC)
     with _refresh_lock(config.data_dir):
         feeds = await asyncio.to_thread(read_feeds, config.feeds_file)
         state = WebState(config.data_dir)
-        limit = asyncio.Semaphore(CONCURRENT_FETCHES)
         report = FetchReport()
         async with config.fetcher(state) as fetcher:
-            results = await asyncio.gather(
-                *(_refresh_feed(fetcher, state, config, url, limit, today) for url in feeds)
-            )
+            run = _Run(config, state, fetcher, now)
+            results = await asyncio.gather(*(run.feed(url) for url in feeds))
         for feed, pages in results:
             report.feeds.append(feed)
             report.pages.extend(pages)
         if config.keep_days:
             report.removed = await asyncio.to_thread(
-                remove_older_than, config.articles_dir, config.keep_days, today
+                remove_older_than, config.articles_dir, config.keep_days, now.date()
             )
         log.info("refresh: %s", report.summary())
         return report
@@ -133,101 +136,95 @@ def _refresh_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-async def _refresh_feed(
-    fetcher: Fetcher,
-    state: WebState,
-    config: WebConfig,
-    url: str,
-    limit: asyncio.Semaphore,
-    today: date | None,
-) -> tuple[FeedOutcome, list[PageOutcome]]:
-    """Read one feed and fetch its new entries; a failure is reported, never raised."""
-    known = await asyncio.to_thread(state.feed, url)
-    try:
-        async with limit:
-            page = await fetcher.get(
-                url,
-                accept=frozenset({"feed"}),
-                etag=known.etag if known else None,
-                last_modified=known.last_modified if known else None,
-            )
-        if page.not_modified:
-            await asyncio.to_thread(state.record_feed, _record(url, "not modified", known))
-            return FeedOutcome(url, "not modified", title=known.title if known else None), []
-        parsed = await asyncio.to_thread(parse_feed, page.body, page.url, page.content_type)
-    except (FetchError, ValueError) as exc:
-        error = _sentence(exc)
-        log.warning("feed %s failed: %s", url, error)
-        await asyncio.to_thread(
-            state.record_feed, FeedRecord(url, status="failed", error=error, failed=1)
+class _Run:
+    """One refresh: the feeds share a fetcher, the state and a bound on parallel fetches."""
+
+    def __init__(self, config: WebConfig, state: WebState, fetcher: Fetcher, now: datetime):
+        self.config = config
+        self.state = state
+        self.fetcher = fetcher
+        self.now = now
+        self.limit = asyncio.Semaphore(CONCURRENT_FETCHES)
+        keep = config.keep_days
+        self.cutoff = (now.date() - timedelta(days=keep)).isoformat() if keep else None
+
+    async def feed(self, url: str) -> tuple[FeedOutcome, list[PageOutcome]]:
+        """Read one feed and fetch its new entries; a failure is reported, never raised."""
+        known = await asyncio.to_thread(self.state.feed, url)
+        try:
+            async with self.limit:
+                page = await self.fetcher.get(
+                    url,
+                    accept=frozenset({"feed"}),
+                    etag=known.etag if known else None,
+                    last_modified=known.last_modified if known else None,
+                )
+            parsed = None
+            if not page.not_modified:
+                parsed = await asyncio.to_thread(parse_feed, page.body, page.url, page.content_type)
+        except (FetchError, ValueError) as exc:
+            error = _sentence(exc)
+            log.warning("feed %s failed: %s", url, error)
+            failed = FeedRecord(url, status="failed", error=error, failed=1)
+            await asyncio.to_thread(self.state.record_feed, failed)
+            return FeedOutcome(url, "failed", error=error), []
+        entries = parsed.entries if parsed else []
+        todo = await self._entries_to_fetch(url, entries)
+        pages = list(await asyncio.gather(*(self.entry(url, entry) for entry in todo)))
+        record = FeedRecord(
+            url,
+            title=parsed.title if parsed else None,
+            etag=page.etag,
+            last_modified=page.last_modified,
+            status="ok" if parsed else "not modified",
+            entries=len(entries) if parsed else (known.entries if known else 0),
+            added=sum(1 for p in pages if p.status in ("added", "updated")),
+            failed=sum(1 for p in pages if p.status == "failed"),
         )
-        return FeedOutcome(url, "failed", error=error), []
-    pages = await _fetch_entries(fetcher, state, config, url, parsed, limit, today)
-    written = sum(1 for p in pages if p.status in ("added", "updated"))
-    failed = sum(1 for p in pages if p.status == "failed")
-    record = FeedRecord(
-        url,
-        title=parsed.title,
-        etag=page.etag,
-        last_modified=page.last_modified,
-        status="ok",
-        entries=len(parsed.entries),
-        added=written,
-        failed=failed,
-    )
-    await asyncio.to_thread(state.record_feed, record)
-    outcome = FeedOutcome(
-        url,
-        "ok",
-        title=parsed.title,
-        entries=len(parsed.entries),
-        new=len(pages),
-        seen=len(parsed.entries) - len(pages),
-    )
-    return outcome, pages
+        await asyncio.to_thread(self.state.record_feed, record)
+        outcome = FeedOutcome(
+            url,
+            record.status,  # type: ignore[arg-type]
+            title=parsed.title if parsed else (known.title if known else None),
+            entries=record.entries,
+            new=len(pages),
+            seen=max(0, len(entries) - len(pages)),
+        )
+        return outcome, pages
 
+    async def _entries_to_fetch(self, feed_url: str, entries: list[FeedEntry]) -> list[FeedEntry]:
+        """Entries the feed never had, then earlier failures due for another try."""
+        keys = [entry.key for entry in entries]
+        new = await asyncio.to_thread(self.state.new_entries, feed_url, keys)
+        due = await asyncio.to_thread(self.state.due_retries, feed_url, self.now.timestamp())
+        todo = {e.key: e for e in entries if e.key in new}
+        for entry in due:
+            todo.setdefault(entry.key, entry)
+        return list(todo.values())
 
-async def _fetch_entries(
-    fetcher: Fetcher,
-    state: WebState,
-    config: WebConfig,
-    feed_url: str,
-    parsed: ParsedFeed,
-    limit: asyncio.Semaphore,
-    today: date | None,
-) -> list[PageOutcome]:
-    """Fetch the entries not done on an earlier refresh; too old ones are skipped."""
-    keys = [entry.key for entry in parsed.entries]
-    wanted = await asyncio.to_thread(state.entries_to_fetch, feed_url, keys)
-    entries = list({e.key: e for e in parsed.entries if e.key in wanted}.values())
-    cutoff = _cutoff(config.keep_days, today)
-
-    async def one(entry: FeedEntry) -> PageOutcome:
-        if cutoff and entry.hints.published and entry.hints.published[:10] < cutoff:
+    async def entry(self, feed_url: str, entry: FeedEntry) -> PageOutcome:
+        """Fetch and write one entry's page (unless it is older than retention keeps)."""
+        published = (entry.hints.published or "")[:10]
+        if self.cutoff and published and published < self.cutoff:
             outcome = PageOutcome(
                 entry.link,
                 "skipped",
                 title=entry.hints.title,
-                reason=f"published {entry.hints.published[:10]}, before CITEBOT_KEEP_DAYS",
-                feed=feed_url,
+                reason=f"published {published}, older than CITEBOT_KEEP_DAYS allows",
             )
         else:
-            async with limit:
-                outcome = await _add_page(fetcher, state, config, entry.link, entry.hints)
-            outcome = replace(outcome, feed=feed_url)
+            async with self.limit:
+                outcome = await _add_page(
+                    self.fetcher, self.state, self.config, entry.link, entry.hints
+                )
         await asyncio.to_thread(
-            state.record_entry, feed_url, entry.key, entry.link, done=not outcome.retry
+            self.state.record_entry,
+            feed_url,
+            entry,
+            done=not outcome.retry,
+            at=self.now.timestamp(),
         )
-        return outcome
-
-    return list(await asyncio.gather(*(one(entry) for entry in entries)))
-
-
-def _cutoff(keep_days: int | None, today: date | None) -> str | None:
-    if not keep_days:
-        return None
-    today = today or datetime.now(UTC).date()
-    return (today - timedelta(days=keep_days)).isoformat()
+        return replace(outcome, feed=feed_url)
 
 
 async def _add_page(
@@ -278,10 +275,6 @@ def _write(
 
 def _page_record(url: str, page: Page, rel: PurePosixPath) -> PageRecord:
     return PageRecord(url, page.url, rel.as_posix(), page.etag, page.last_modified)
-
-
-def _record(url: str, status: str, known: FeedRecord | None) -> FeedRecord:
-    return FeedRecord(url, status=status, entries=known.entries if known else 0)
 
 
 def _sentence(exc: Exception) -> str:

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.ingest.web.feeds import FeedEntry
+from index.ingest.web.pages import EntryHints
 from index.ingest.web.robots import RobotsRules, parse_robots
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "web.sqlite"
 MAX_ATTEMPTS = 3  # a feed entry whose page failed this often is given up
+RETRY_DELAY = 3600.0  # seconds before a failed entry is tried again, times its attempts
 ROBOTS_TTL = 24 * 3600.0  # RFC 9309: a robots.txt may be cached for up to 24 hours
 
 _SCHEMA = """
@@ -37,8 +40,9 @@ CREATE TABLE IF NOT EXISTS robots (
     host TEXT PRIMARY KEY, allow INTEGER, text TEXT, why_not TEXT, fetched_at REAL
 );
 CREATE TABLE IF NOT EXISTS entries (
-    feed_url TEXT NOT NULL, key TEXT NOT NULL, link TEXT NOT NULL, first_seen TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0,
+    feed_url TEXT NOT NULL, key TEXT NOT NULL, link TEXT NOT NULL,
+    title TEXT, author TEXT, published TEXT, first_seen TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, next_attempt REAL,
     PRIMARY KEY (feed_url, key)
 );
 """
@@ -151,26 +155,48 @@ class WebState:
                 ),
             )
 
-    def entries_to_fetch(self, feed_url: str, keys: list[str]) -> set[str]:
-        """Which of `keys` are new, or failed fewer than MAX_ATTEMPTS times."""
+    def new_entries(self, feed_url: str, keys: list[str]) -> set[str]:
+        """Which of `keys` this feed never had before."""
         with self._db() as db:
             known = {
-                key: (attempts, done)
-                for key, attempts, done in db.execute(
-                    "SELECT key, attempts, done FROM entries WHERE feed_url = ?", (feed_url,)
-                )
+                row[0]
+                for row in db.execute("SELECT key FROM entries WHERE feed_url = ?", (feed_url,))
             }
-        return {
-            k for k in keys if k not in known or (not known[k][1] and known[k][0] < MAX_ATTEMPTS)
-        }
+        return set(keys) - known
 
-    def record_entry(self, feed_url: str, key: str, link: str, *, done: bool) -> None:
-        """Note an attempt at an entry's page: done (written, or never worth retrying) or not."""
+    def due_retries(self, feed_url: str, at: float) -> list[FeedEntry]:
+        """Entries whose page failed in a way that may pass, due for another try at `at`."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT key, link, title, author, published FROM entries WHERE feed_url = ?"
+                " AND done = 0 AND attempts < ? AND next_attempt <= ? ORDER BY first_seen, key",
+                (feed_url, MAX_ATTEMPTS, at),
+            ).fetchall()
+        return [FeedEntry(key, link, EntryHints(*hints)) for key, link, *hints in rows]
+
+    def record_entry(self, feed_url: str, entry: FeedEntry, *, done: bool, at: float) -> None:
+        """Note an attempt at an entry's page: done (written, or never worth retrying), or to
+        be retried after RETRY_DELAY times the attempts so far."""
+        hints = entry.hints
         with self._db() as db:
             db.execute(
-                "INSERT INTO entries VALUES (?,?,?,?,1,?) ON CONFLICT(feed_url, key) DO UPDATE"
-                " SET attempts = attempts + 1, done = excluded.done, link = excluded.link",
-                (feed_url, key, link, now(), int(done)),
+                "INSERT INTO entries VALUES (?,?,?,?,?,?,?,1,?,?)"
+                " ON CONFLICT(feed_url, key) DO UPDATE SET attempts = attempts + 1,"
+                " done = excluded.done, link = excluded.link,"
+                " next_attempt = ? + ? * (attempts + 1)",
+                (
+                    feed_url,
+                    entry.key,
+                    entry.link,
+                    hints.title,
+                    hints.author,
+                    hints.published,
+                    now(),
+                    int(done),
+                    at + RETRY_DELAY,
+                    at,
+                    RETRY_DELAY,
+                ),
             )
 
     def robots(self, host: str, at: float) -> RobotsRules | None:

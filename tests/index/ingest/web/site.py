@@ -112,6 +112,19 @@ class NewsSite:
     def requests_to(self, path: str) -> list[Hit]:
         return [h for h in self.hits if h.path == path]
 
+    def extra_page(self, title: str) -> Handler:
+        """A handler serving a short article titled `title`."""
+        paragraphs = [
+            f"{title}: the council said on Tuesday that the work was finished ahead of time.",
+            "Officials thanked the engineers who had worked through the weekend to finish it.",
+        ]
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            html = article_html(title, paragraphs)
+            return web.Response(text=html, content_type="text/html")
+
+        return handler
+
     def statuses(self, exclude_robots: bool = True) -> list[int]:
         return [h.status for h in self.hits if not (exclude_robots and h.path == "/robots.txt")]
 
