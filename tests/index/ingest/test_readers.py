@@ -271,13 +271,13 @@ def test_duplicate_ids_keep_the_first_and_report_the_rest(tmp_path: Path) -> Non
 def test_iter_article_files_is_sorted_recursive_and_skips_hidden_and_other_files(
     tmp_path: Path,
 ) -> None:
-    for rel in ("b.txt", "a/z.md", "a/b/c.HTML", "x.jsonl", "notes.pdf", ".hidden.txt"):
+    for rel in ("b.txt", "a/z.md", "a/b/c.HTML", "x.jsonl", "d.pdf", "notes.docx", ".hidden.txt"):
         write(tmp_path, rel, "Title\nBody.\n")
     write(tmp_path, ".git/HEAD.txt", "Title\nBody.\n")
 
     files = [p.relative_to(tmp_path).as_posix() for p in iter_article_files(tmp_path)]
 
-    assert files == ["a/b/c.HTML", "a/z.md", "b.txt", "x.jsonl"]
+    assert files == ["a/b/c.HTML", "a/z.md", "b.txt", "d.pdf", "x.jsonl"]
 
 
 def test_missing_folder_raises_articles_folder_error(tmp_path: Path) -> None:
