@@ -19,6 +19,7 @@ from index.answer.compose import Answer
 from index.answer.retrieval import Filters, Passage
 from index.engine import Engine, IndexStatus
 from index.errors import CitebotError, ReindexRunningError
+from index.settings import EngineSettings
 from index.store.generations import ArticleRecord
 from index.store.indexer import IndexReport, ProgressCallback
 
@@ -40,12 +41,19 @@ class AsyncEngine:
         self._engine = engine
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=QUERY_THREAD_PREFIX)
         self._reindexing = False
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._outlets: tuple[int, list[str]] | None = None
 
     @property
     def data_dir(self) -> Path:
         """Where the index (and the bot's own files) live."""
         return self._engine.data_dir
+
+    @property
+    def settings(self) -> EngineSettings:
+        """The engine's settings (articles folder, data directory, fetching)."""
+        return self._engine.settings
 
     async def run(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking `func` in the query pool."""
@@ -104,15 +112,26 @@ class AsyncEngine:
         """Whether this bot is running a reindex."""
         return self._reindexing
 
-    async def reindex(self, progress: ProgressCallback | None = None) -> IndexReport:
-        """Reindex incrementally in a thread of its own; one at a time."""
-        if self._reindexing:
-            raise ReindexRunningError(REINDEX_RUNNING)
+    async def reindex(
+        self, progress: ProgressCallback | None = None, *, wait: bool = False
+    ) -> IndexReport:
+        """Reindex incrementally in a thread of its own; one at a time.
+
+        While one runs, another is refused, or with `wait` (a scheduled refresh) started
+        once the running one has finished.
+        """
+        while self._reindexing:
+            if not wait:
+                raise ReindexRunningError(REINDEX_RUNNING)
+            log.info("waiting for the running reindex to finish")
+            await self._idle.wait()
         self._reindexing = True
+        self._idle.clear()
         try:
             return await _in_daemon_thread(self._engine.reindex, progress)
         finally:
             self._reindexing = False
+            self._idle.set()
 
     def close(self) -> None:
         """Stop accepting work; queued calls are cancelled."""

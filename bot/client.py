@@ -18,7 +18,7 @@ from index.feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.exts.ask", "bot.exts.sources", "bot.exts.admin")
+EXTENSIONS = ("bot.exts.ask", "bot.exts.sources", "bot.exts.admin", "bot.exts.feeds")
 
 
 def intents() -> discord.Intents:

@@ -19,6 +19,7 @@ ENV_NAMES = {
     "discord_gateway_url": "CITEBOT_DISCORD_GATEWAY_URL",
     "rate_limit_questions": "CITEBOT_RATE_LIMIT_QUESTIONS",
     "rate_limit_seconds": "CITEBOT_RATE_LIMIT_SECONDS",
+    "refresh_minutes": "CITEBOT_REFRESH_MINUTES",
 }
 
 
@@ -56,6 +57,17 @@ class BotSettings(BaseSettings):
     )
     rate_limit_questions: int = Field(5, ge=1, description="Questions per user per window.")
     rate_limit_seconds: float = Field(60.0, gt=0, description="The rate-limit window in seconds.")
+    refresh_minutes: float | None = Field(
+        None, gt=0, description="Refresh the feeds every this many minutes; empty: never."
+    )
+
+    @field_validator("refresh_minutes", mode="before")
+    @classmethod
+    def _off_when_empty(cls, value: Any) -> Any:
+        """Empty or 0 turns the scheduled refresh off."""
+        if isinstance(value, str) and value.strip() in ("", "0"):
+            return None
+        return None if value == 0 else value
 
     @field_validator("discord_token", mode="before")
     @classmethod

@@ -1,4 +1,5 @@
-"""`/sources`: search the passages, list the indexed articles, show the last answer's sources."""
+"""`/sources`: search the passages, list the indexed articles, show the last answer's sources;
+for admins, add pages by URL and manage the followed feeds."""
 
 from __future__ import annotations
 
@@ -9,18 +10,20 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
+from bot import render, render_web
 from bot.errors import UserError
-from bot.permissions import question_quota
+from bot.permissions import admin_only, question_quota
 from bot.views import ArticlesPageButton, articles_page, sources_message
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot
+    from bot.exts.feeds import Feeds
 
 log = logging.getLogger(__name__)
 
 NO_PASSAGES = "No passage matches that search: try other words, or see `/sources list`."
 NO_ANSWER_YET = "No question has been answered in this channel yet."
+NO_FETCHING = "Fetching from the web is not available: the feeds extension did not load."
 
 
 class Sources(commands.GroupCog, group_name="sources"):
@@ -77,6 +80,61 @@ class Sources(commands.GroupCog, group_name="sources"):
         heading = f"The last answer here was to: {stored.answer.question}"
         content, embeds = sources_message(stored, heading)
         await interaction.response.send_message(content, embeds=embeds, ephemeral=True)
+
+    # -- fresh sources (admins only; the work is done by the feeds extension) ----------------
+
+    def _feeds(self) -> Feeds:
+        cog = self.bot.get_cog("Feeds")
+        if cog is None:
+            raise UserError(NO_FETCHING)
+        return cog  # type: ignore[return-value]
+
+    @app_commands.command(name="add")
+    @app_commands.describe(url="The page or PDF to add (http or https)")
+    @admin_only()
+    async def add(
+        self, interaction: discord.Interaction[CitebotBot], url: app_commands.Range[str, 1, 2000]
+    ) -> None:
+        """Fetch a page or PDF, add it to the articles and index it (admins only)."""
+        feeds = self._feeds()
+        await interaction.response.defer(thinking=True)
+        log.info("/sources add by user %d", interaction.user.id)
+        run = await feeds.add([url])
+        await interaction.followup.send(render_web.add_report(run))
+
+    @app_commands.command(name="feeds")
+    @admin_only()
+    async def list_feeds(self, interaction: discord.Interaction[CitebotBot]) -> None:
+        """The followed feeds, when each was last read, and what they brought (admins only)."""
+        feeds = self._feeds()
+        listed = await feeds.feeds()
+        embed = render_web.feeds_embed(listed, feeds.minutes, feeds.last_refresh)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="feed-add")
+    @app_commands.describe(url="The RSS or Atom feed to follow")
+    @admin_only()
+    async def feed_add(
+        self, interaction: discord.Interaction[CitebotBot], url: app_commands.Range[str, 1, 2000]
+    ) -> None:
+        """Follow an RSS or Atom feed: its new articles are added at each refresh (admins only)."""
+        feeds = self._feeds()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        stored, parsed = await feeds.follow(url)
+        await interaction.followup.send(render_web.followed(stored, parsed, feeds.minutes))
+
+    @app_commands.command(name="feed-remove")
+    @app_commands.describe(url="The feed to stop following, as listed by /sources feeds")
+    @admin_only()
+    async def feed_remove(
+        self, interaction: discord.Interaction[CitebotBot], url: app_commands.Range[str, 1, 2000]
+    ) -> None:
+        """Stop following a feed; the articles it brought stay (admins only)."""
+        removed = await self._feeds().unfollow(url)
+        if not removed:
+            raise UserError(f"{render_web.quiet_url(url)} is not followed: see `/sources feeds`.")
+        text = f"No longer following {render_web.quiet_url(url)}; its articles stay indexed."
+        await interaction.response.send_message(text, ephemeral=True)
 
 
 async def setup(bot: CitebotBot) -> None:

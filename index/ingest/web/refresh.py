@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from aiohttp.abc import AbstractResolver
 
 from index.errors import CitebotError
-from index.ingest.web.feeds import FeedEntry, parse_feed, read_feeds
+from index.ingest.web.feeds import FeedEntry, ParsedFeed, parse_feed, read_feeds
 from index.ingest.web.fetch import Fetcher, FetchError, FetchLimits, Page
 from index.ingest.web.guard import AddressPolicy
 from index.ingest.web.pages import EntryHints, ExtractError, WebArticle, page_article
@@ -118,6 +118,14 @@ async def refresh_feeds(config: WebConfig, now: datetime | None = None) -> Fetch
             )
         log.info("refresh: %s", report.summary())
         return report
+
+
+async def check_feed(url: str, config: WebConfig) -> ParsedFeed:
+    """Fetch and parse `url` once, remembering nothing (its entries are fetched by the next
+    refresh): FetchError or ValueError when it is not a feed citebot can follow."""
+    async with config.fetcher(WebState(config.data_dir)) as fetcher:
+        page = await fetcher.get(url, accept=frozenset({"feed"}))
+    return await asyncio.to_thread(parse_feed, page.body, page.url, page.content_type)
 
 
 @contextmanager
