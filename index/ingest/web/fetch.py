@@ -13,12 +13,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
+from index.ingest.web.content import ContentError, Kind, declared_kind, sniffed_kind
 from index.ingest.web.guard import (
     AddressPolicy,
     BlockedAddressError,
@@ -32,19 +32,9 @@ from index.settings import DEFAULT_USER_AGENT
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["html", "feed", "pdf"]
-
 ROBOTS_AGENT = "citebot"
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-FEED_TYPES = frozenset(
-    {"application/rss+xml", "application/atom+xml", "application/rdf+xml"}
-    | {"application/xml", "text/xml"}
-)
-PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
-UNLABELLED = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
-_SNIFF = 8192
 
 
 class FetchError(Exception):
@@ -222,13 +212,17 @@ class Fetcher:
                         f"{requested}: the server answered HTTP {resp.status}{reason}",
                         transient=resp.status >= 500 or resp.status == 429,
                     )
-                kind = _declared_kind(requested, resp.content_type)
-                body = await self._read_body(requested, resp)
-                kind = _sniffed_kind(requested, body, kind, resp.content_type, accept)
+                try:
+                    kind = declared_kind(resp.content_type)
+                    body = await self._read_body(requested, resp)
+                    kind = sniffed_kind(body, kind, resp.content_type, accept)
+                except ContentError as exc:
+                    raise FetchError(f"{requested}: {exc}") from None
                 return self._page(requested, url, resp, 200, body, kind), None
         except TimeoutError:
             raise FetchError(
-                f"{requested}: no complete answer within {self.limits.timeout:g} seconds",
+                f"{requested}: no complete answer within {self.limits.timeout:g} s "
+                "(CITEBOT_FETCH_TIMEOUT)",
                 transient=True,
             ) from None
         except aiohttp.ClientError as exc:
@@ -322,7 +316,7 @@ class Fetcher:
             except TimeoutError:
                 raise FetchError(
                     f"robots.txt of {url.host} did not arrive within "
-                    f"{self.limits.timeout:g} seconds",
+                    f"{self.limits.timeout:g} s (CITEBOT_FETCH_TIMEOUT)",
                     transient=True,
                 ) from None
             except aiohttp.ClientError as exc:
@@ -335,61 +329,6 @@ class Fetcher:
 
 def _host_key(url: URL) -> str:
     return f"{url.scheme}://{url.host}:{url.port}"
-
-
-def _declared_kind(requested: str, content_type: str) -> Kind | None:
-    """The kind the Content-Type header declares; None when it declares nothing useful."""
-    if content_type in HTML_TYPES:
-        return "html"
-    if content_type in FEED_TYPES:
-        return "feed"
-    if content_type in PDF_TYPES:
-        return "pdf"
-    if content_type in UNLABELLED:
-        return None
-    raise FetchError(
-        f"{requested}: {content_type} is not an HTML page, a feed or a PDF, so it was not read"
-    )
-
-
-def _sniffed_kind(
-    requested: str, body: bytes, declared: Kind | None, content_type: str, accept: frozenset[Kind]
-) -> Kind:
-    """What the body really is, checked against what the header said."""
-    head = body[:_SNIFF]
-    if head.lstrip().startswith(b"%PDF-"):
-        kind: Kind = "pdf"
-    elif declared in ("html", "feed") and not _looks_binary(head):
-        # Feeds are often served as text/html and pages as application/xml.
-        kind = "feed" if "feed" in accept and _looks_like_feed(head) else declared
-    elif declared is None and head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")):
-        kind = "feed" if "feed" in accept and _looks_like_feed(head) else "html"
-    else:
-        label = content_type or "no Content-Type"
-        raise FetchError(f"{requested}: binary content labelled {label}, not a page")
-    if kind not in accept:
-        raise FetchError(f"{requested}: {_type_refusal(content_type or kind, accept)}")
-    return kind
-
-
-def _looks_like_feed(head: bytes) -> bool:
-    lowered = head[:2048].lower()
-    return any(tag in lowered for tag in (b"<rss", b"<feed", b"<rdf:rdf"))
-
-
-def _looks_binary(head: bytes) -> bool:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NUL bytes
-        return False
-    return b"\x00" in head
-
-
-def _type_refusal(content_type: str, accept: frozenset[Kind]) -> str:
-    wanted = " or ".join(
-        name
-        for kind, name in (("html", "a page"), ("feed", "a feed"), ("pdf", "a PDF"))
-        if kind in accept
-    )
-    return f"expected {wanted}, got {content_type}"
 
 
 def _client_error(exc: aiohttp.ClientError) -> str:

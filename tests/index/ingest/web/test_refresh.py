@@ -39,7 +39,7 @@ FAILED = {
     "/private/secret.html": "robots.txt of 127.0.0.1 does not allow citebot to fetch it",
     "/news/gone.html": "HTTP 404",
     "/news/error.html": "HTTP 500",
-    "/news/slow.html": "no complete answer within 1 seconds",
+    "/news/slow.html": "no complete answer within 1 s (CITEBOT_FETCH_TIMEOUT)",
     "/news/loop-a.html": "redirect loop",
     "/news/huge.html": "larger than 5 MB",
     "/news/binary.html": "binary content labelled text/html",
