@@ -42,7 +42,9 @@ def test_commands_are_registered_in_the_configured_guild(engine: Any, feedback: 
         assert ask["question"]["required"] and ask["source"]["autocomplete"]
         assert not ask["since"]["required"] and not ask["until"]["required"]
         subcommands = {o["name"]: o["type"] for o in commands["sources"]["options"]}
-        assert subcommands == {"search": 1, "list": 1, "last": 1}
+        assert subcommands == {
+            "search": 1, "list": 1, "last": 1, "add": 1, "feeds": 1, "feed-add": 1, "feed-remove": 1
+        }  # fmt: skip
         assert str(commands["reindex"]["default_member_permissions"]) == "32"  # Manage Server
 
     run_scenario(scenario)
