@@ -224,6 +224,32 @@ def test_the_fetcher_paces_its_own_requests() -> None:
     run(scenario)
 
 
+def test_at_most_the_configured_connections_reach_one_host_at_once() -> None:
+    async def scenario(site: NewsSite, fetcher: Fetcher) -> None:
+        in_flight: list[int] = [0, 0]  # now, most
+        release = asyncio.Event()
+
+        async def held(request: web.Request) -> web.StreamResponse:
+            in_flight[0] += 1
+            in_flight[1] = max(in_flight[1], in_flight[0])
+            await release.wait()
+            in_flight[0] -= 1
+            return await site.extra_page("Held")(request)
+
+        for n in range(5):
+            site.extra[f"/held/{n}"] = held
+        fetches = [asyncio.ensure_future(fetcher.get(site.url(f"/held/{n}"))) for n in range(5)]
+        while in_flight[0] < 2:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # room for a third connection, were one allowed
+        assert in_flight == [2, 2]
+        release.set()
+        pages = await asyncio.gather(*fetches)
+        assert [p.status for p in pages] == [200] * 5 and in_flight[1] == 2
+
+    run(scenario, per_host_connections=2)
+
+
 def status(code: int) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         return web.Response(status=code, text="status")
