@@ -184,7 +184,9 @@ class Fetcher:
             if page is not None:
                 return page
             assert location is not None
-            current = check_url(current.join(URL(location)), self.policy)
+            current = check_url(
+                _redirect_target(requested=url, base=current, location=location), self.policy
+            )
             if str(current) in seen:
                 raise FetchError(f"{url}: redirect loop (back to {current})")
             seen.add(str(current))
@@ -303,7 +305,8 @@ class Fetcher:
                 async with self._session.get(current, allow_redirects=False) as resp:
                     location = resp.headers.get("Location")
                     if resp.status in REDIRECTS and location:
-                        current = check_url(current.join(URL(location)), self.policy)
+                        target = _redirect_target(str(url), current, location)
+                        current = check_url(target, self.policy)
                         continue
                     if 400 <= resp.status < 500:
                         return RobotsRules.allow_all()
@@ -325,6 +328,14 @@ class Fetcher:
                     raise blocked from None
                 raise FetchError(_client_error(exc), transient=True) from None
         return RobotsRules.disallow_all("redirects too often, which means no fetching")
+
+
+def _redirect_target(requested: str, base: URL, location: str) -> URL:
+    """Where a redirect points, or FetchError when its Location is not a URL."""
+    try:
+        return base.join(URL(location))
+    except ValueError:
+        raise FetchError(f"{requested}: redirect to an invalid URL ({location[:200]!r})") from None
 
 
 def _host_key(url: URL) -> str:

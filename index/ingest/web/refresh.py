@@ -147,7 +147,7 @@ def _refresh_lock(data_dir: Path) -> Iterator[None]:
 class _Run:
     """One refresh: the feeds share a fetcher, the state and a bound on parallel fetches."""
 
-    def __init__(self, config: WebConfig, state: WebState, fetcher: Fetcher, now: datetime):
+    def __init__(self, config: WebConfig, state: WebState, fetcher: Fetcher, now: datetime) -> None:
         self.config = config
         self.state = state
         self.fetcher = fetcher
@@ -170,8 +170,10 @@ class _Run:
             parsed = None
             if not page.not_modified:
                 parsed = await asyncio.to_thread(parse_feed, page.body, page.url, page.content_type)
-        except (FetchError, ValueError) as exc:
+        except Exception as exc:  # FetchError, a ValueError from parsing, or a bug: report it
             error = _sentence(exc)
+            if not isinstance(exc, FetchError | ValueError):
+                log.exception("unexpected error reading the feed %s", url)
             log.warning("feed %s failed: %s", url, error)
             failed = FeedRecord(url, status="failed", error=error, failed=1)
             await asyncio.to_thread(self.state.record_feed, failed)
@@ -264,6 +266,9 @@ async def _add_page(
     except OSError as exc:
         reason = f"{url}: cannot write the article: {exc.strerror or exc}"
         return PageOutcome(url, "failed", reason=reason)
+    except Exception as exc:  # one odd page must never stop the others
+        log.exception("unexpected error adding %s", url)
+        return PageOutcome(url, "failed", reason=f"{url}: unexpected error: {_sentence(exc)}")
     await asyncio.to_thread(state.record_page, _page_record(url, page, rel))
     return PageOutcome(url, written, path=rel.as_posix(), title=article.title)
 

@@ -240,6 +240,9 @@ class NewsSite:
     async def _news_loop_b_html(self, request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/news/loop-a.html")
 
+    async def _news_bad_redirect_html(self, request: web.Request) -> web.StreamResponse:
+        return web.Response(status=302, headers={"Location": "http://[::1"})
+
     async def _news_huge_html(self, request: web.Request) -> web.StreamResponse:
         """50 MB of HTML, streamed without a Content-Length (so the size is found by reading)."""
         response = web.StreamResponse(headers={"Content-Type": "text/html"})

@@ -100,6 +100,7 @@ def test_a_conditional_get_of_an_unchanged_page_is_a_304() -> None:
         ("/news/error.html", "the server answered HTTP 500 Internal Server Error", True),
         ("/news/slow.html", "no complete answer within 2 s (CITEBOT_FETCH_TIMEOUT)", True),
         ("/news/loop-a.html", "redirect loop (back to", False),
+        ("/news/bad-redirect.html", "redirect to an invalid URL ('http://[::1')", False),
         ("/news/huge.html", "the page is larger than 5 MB (CITEBOT_MAX_PAGE_MB)", False),
         ("/news/huge-declared.html", "the page is larger than 5 MB (CITEBOT_MAX_PAGE_MB)", False),
         ("/news/binary.html", "binary content labelled text/html, not a page", False),
