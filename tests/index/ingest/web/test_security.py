@@ -110,6 +110,17 @@ def test_a_public_looking_host_that_resolves_to_loopback_is_refused() -> None:
     run(scenario)
 
 
+def test_localhost_through_the_system_resolver_is_refused() -> None:
+    async def scenario(site: NewsSite) -> None:
+        error = await fetch_error(
+            f"http://localhost:{site.port}/news/ferries.html", AddressPolicy(), None
+        )
+        assert "refused to contact localhost (" in error and "a loopback address" in error
+        assert site.hits == []
+
+    run(scenario)
+
+
 def test_a_host_with_one_internal_address_among_public_ones_is_refused() -> None:
     async def scenario(site: NewsSite) -> None:
         resolver = StaticResolver({"mixed.example": ["93.184.216.34,127.0.0.1"]})
