@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import date
@@ -12,6 +13,7 @@ from index.answer.compose import Answer, compose_answer
 from index.answer.retrieval import Filters, Mode, Passage, Retriever, prepare_query
 from index.embed.embedder import Embedder, make_embedder
 from index.errors import IndexMissingError, QuestionError
+from index.ingest.readers import normalize_text
 from index.settings import EngineSettings
 from index.store.generations import ArticleRecord, current_generation, open_snapshot
 from index.store.indexer import IndexReport, ProgressCallback, index_params, update_index
@@ -19,7 +21,10 @@ from index.store.lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 1000  # longer questions are cut: the model reads 256 word pieces anyway
+# A longer question keeps only its end (where the ask usually is): about as much as the model
+# reads (its window is 256 word pieces of ~4 characters); see `fit_question`.
+MAX_QUESTION_CHARS = 1000
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class Engine:
         as_of: date | None = None,
     ) -> list[Passage]:
         """The `k` most relevant passages (published on or before `as_of`, when given)."""
-        query = prepare_query(clean_question(question), self.embedder)
+        query = prepare_query(self._question(question), self.embedder)
         return self.retriever().search(query, k, with_as_of(filters, as_of), mode)
 
     def ask(
@@ -109,12 +114,15 @@ class Engine:
                 f"The index in {self.data_dir} holds no articles yet: add some and run "
                 "`citebot index`."
             )
-        query = prepare_query(clean_question(question), self.embedder)
+        query = prepare_query(self._question(question), self.embedder)
         passages = retriever.search(query, max(k, 5), with_as_of(filters, as_of), mode)
         answer = compose_answer(query, passages, retriever.lexical, self.embedder)
         answer.passages = passages[:k]
         answer.as_of = as_of
         return answer
+
+    def _question(self, question: str) -> str:
+        return fit_question(clean_question(question), self.embedder)
 
     def reindex(
         self, progress: ProgressCallback | None = None, rebuild: bool = False
@@ -135,20 +143,45 @@ class Engine:
 
 
 def with_as_of(filters: Filters | None, as_of: date | None) -> Filters | None:
-    """`filters` that also leave out articles published after `as_of`."""
+    """`filters` that also leave out articles published after `as_of` (undated ones stay)."""
     if as_of is None:
         return filters
-    filters = filters or Filters()
-    until = as_of if filters.until is None else min(filters.until, as_of)
-    return replace(filters, until=until)
+    return replace(filters or Filters(), as_of=as_of)
 
 
 def clean_question(question: str) -> str:
-    """Strip a question and cut an over-long one; an empty question is a QuestionError."""
-    question = " ".join(question.split())
+    """The question as it is searched: text that is not valid Unicode (lone surrogates, from
+    undecodable bytes) becomes U+FFFD, invisible characters go, whitespace collapses, and an
+    over-long question keeps its end. An empty question is a QuestionError."""
+    question = _SURROGATES.sub("\ufffd", question)
+    question = " ".join(normalize_text(question).split())
     if not question:
         raise QuestionError("The question is empty: ask something about the articles.")
     if len(question) > MAX_QUESTION_CHARS:
-        cut = question[:MAX_QUESTION_CHARS]
-        question = cut[: cut.rfind(" ")] if " " in cut else cut
+        cut = question[-MAX_QUESTION_CHARS:]
+        question = cut[cut.find(" ") + 1 :] if " " in cut else cut
     return question
+
+
+def fit_question(question: str, embedder: Embedder) -> str:
+    """The end of `question` that the model reads whole (`embedder.max_tokens` word pieces),
+    cut at a word when it can be: the model would otherwise drop the end, where the ask is."""
+    limit = embedder.max_tokens
+
+    def fits(start: int) -> bool:
+        return embedder.count_tokens([question[start:]])[0] <= limit
+
+    if fits(0):
+        return question
+    starts = [0] + [i + 1 for i, char in enumerate(question) if char == " "]
+    if not fits(starts[-1]):  # the last word alone is too long: cut inside it
+        starts = list(range(starts[-1], len(question)))
+    low, high = 0, len(starts) - 1  # starts[high] fits, starts[low] does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fits(starts[middle]):
+            high = middle
+        else:
+            low = middle
+    log.info("question shortened to its last %d characters", len(question) - starts[high])
+    return question[starts[high] :]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 
 import numpy as np
 
@@ -35,10 +36,13 @@ class Filters:
     source: str | None = None
     since: date | None = None
     until: date | None = None
+    # The date of asking: articles published after it are left out. Unlike `until`, it keeps
+    # undated articles, which were not "published after" anything.
+    as_of: date | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.source or self.since or self.until)
+        return bool(self.source or self.since or self.until or self.as_of)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,9 @@ def allowed_chunks(snapshot: IndexSnapshot, filters: Filters) -> np.ndarray:
     if filters.until:
         clauses.append("a.published IS NOT NULL AND substr(a.published, 1, 10) <= ?")
         params.append(filters.until.isoformat())
+    if filters.as_of:
+        clauses.append("(a.published IS NULL OR substr(a.published, 1, 10) <= ?)")
+        params.append(filters.as_of.isoformat())
     where = " AND ".join(clauses) or "1"
     rows = snapshot.db.execute(
         f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}", params
@@ -92,6 +99,14 @@ class Retriever:
         self.snapshot = snapshot
         self.lexical = lexical
 
+    @cached_property
+    def newest_published(self) -> str:
+        """The latest publication day in the snapshot (YYYY-MM-DD), "" when none is dated."""
+        row = self.snapshot.db.execute(
+            "SELECT MAX(substr(published, 1, 10)) FROM articles"
+        ).fetchone()
+        return row[0] or ""
+
     def search(
         self,
         query: Query,
@@ -101,6 +116,8 @@ class Retriever:
     ) -> list[Passage]:
         """The `k` best passages for `query`, near-duplicates collapsed."""
         filters = filters or Filters()
+        if filters.as_of and filters.as_of.isoformat() >= self.newest_published:
+            filters = replace(filters, as_of=None)  # leaves nothing out: skip the filter's cost
         allowed = allowed_chunks(self.snapshot, filters) if filters.active else None
         if allowed is not None and len(allowed) == 0:
             return []
