@@ -8,18 +8,29 @@ import sys
 from datetime import date
 from typing import TYPE_CHECKING
 
+from citebot.dates import DATE_FORMAT, since_arg, until_arg
 from citebot.options import Subparsers, add_command, data_option, engine_settings, json_option
-from index.errors import QuestionError
+from citebot.questions import Request, answer_batch, answer_interactively
+from citebot.text import print_answer
+from index.errors import CitebotError
 
 if TYPE_CHECKING:
-    from index.answer.compose import Answer
-    from index.answer.retrieval import Filters
     from index.engine import Engine
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Answer a question with verbatim quotes from the indexed articles, each followed by a numbered
-citation, or say that the articles do not cover it. With no QUESTION, questions are read from
-standard input, one per line, and one JSON line is written per question.
+citation, or say that the articles do not cover it.
+
+With no QUESTION, questions are read from standard input, one per line: at a terminal, each is
+answered as it is typed (Ctrl-D ends); otherwise one JSON line is written per question line.
+A line may also be a JSON object whose fields replace the options for that question:
+  {{"question": "...", "as_of": "2024-05-01", "since": "2023", "until": "2024-03",
+   "source": "Port Gazette"}}
+A line that cannot be answered gets {{"line": N, "question": ..., "error": "..."}}; the others
+are still answered.
+
+Dates are {DATE_FORMAT}: for --since a year or a month means its first day,
+for --until and --as-of its last day.
 """
 
 
@@ -32,7 +43,7 @@ def register(subparsers: Subparsers) -> None:
         summary="answer a question from the indexed articles",
         description=DESCRIPTION,
     )
-    parser.add_argument("question", nargs="*", default=None, help="the question (none: read stdin)")
+    parser.add_argument("question", nargs="*", help="the question (none: read standard input)")
     data_option(parser)
     _retrieval_options(parser)
     _filter_options(parser)
@@ -40,73 +51,72 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _retrieval_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
+    parser.add_argument(
+        "--k", type=_positive, default=5, metavar="N", help="passages to retrieve (default 5)"
+    )
 
 
 def _filter_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", type=_date, help="only articles published on or after DATE")
-    parser.add_argument("--until", type=_date, help="only articles published on or before DATE")
-    parser.add_argument("--source", help="only articles from this outlet")
+    parser.add_argument(
+        "--since", type=since_arg, metavar="DATE", help="only articles published on or after DATE"
+    )
+    parser.add_argument(
+        "--until", type=until_arg, metavar="DATE", help="only articles published on or before DATE"
+    )
+    parser.add_argument(
+        "--as-of",
+        type=until_arg,
+        default=date.today(),
+        metavar="DATE",
+        help="the date of asking: articles published after it are not used (default today)",
+    )
+    parser.add_argument("--source", metavar="NAME", help="only articles from this outlet")
 
 
 def _output_options(parser: argparse.ArgumentParser) -> None:
-    json_option(parser, "one JSON object")
+    json_option(parser, "JSON instead of text")
 
 
-def _date(value: str) -> date:
+def _positive(text: str) -> int:
     try:
-        return date.fromisoformat(value)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2024-03-14") from None
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
     """Answer the question given, or every question on standard input."""
-    from index.answer.compose import answer_as_json
     from index.answer.retrieval import Filters
     from index.engine import Engine
 
     engine = Engine(engine_settings(args))
     filters = Filters(source=args.source, since=args.since, until=args.until)
-    if not args.question:
-        return _ask_stream(engine, filters, args.k)
-    answer = engine.ask(" ".join(args.question), k=args.k, filters=filters)
-    if args.json:
-        print(json.dumps(answer_as_json(answer), ensure_ascii=False))
-    else:
-        _print_answer(answer)
-    return 0
+    request = Request(question=" ".join(args.question), filters=filters, as_of=args.as_of, k=args.k)
+    if args.question:
+        return _answer_one(engine, request, as_json=args.json)
+    if sys.stdin.isatty():
+        return answer_interactively(
+            engine, sys.stdin.buffer, sys.stdout, request, as_json=args.json
+        )
+    return answer_batch(engine, sys.stdin.buffer, sys.stdout, request)
 
 
-def _print_answer(answer: Answer) -> None:
-    """The answer as text: quotes with [n], then the numbered sources."""
-    from index.answer.compose import format_source
-
-    if answer.abstained:
-        print(answer.text)
-    for quote in answer.quotes:
-        print(f"“{quote.text}” [{quote.n}]")
-    if answer.sources:
-        print("\nSources:")
-        for source in answer.sources:
-            print(f"[{source.n}] {format_source(source)}")
-    elif answer.passages:
-        print("\nClosest articles:")
-        for title in dict.fromkeys(p.chunk.title for p in answer.passages):
-            print(f"- {title}")
-
-
-def _ask_stream(engine: Engine, filters: Filters, k: int) -> int:
-    """One JSON line per question read from stdin; the model and index load once."""
+def _answer_one(engine: Engine, request: Request, *, as_json: bool) -> int:
+    """Answer one question from the command line; with --json, an error is a JSON object too."""
     from index.answer.compose import answer_as_json
 
-    for line in sys.stdin:
-        question = line.strip()
-        if not question:
-            continue
-        try:
-            result = answer_as_json(engine.ask(question, k=k, filters=filters))
-        except QuestionError as exc:
-            result = {"question": question, "error": str(exc)}
-        print(json.dumps(result, ensure_ascii=False), flush=True)
+    try:
+        answer = request.ask(engine)
+    except CitebotError as exc:
+        if not as_json:
+            raise
+        print(json.dumps({"question": request.question, "error": str(exc)}, ensure_ascii=False))
+        return 2
+    if as_json:
+        print(json.dumps(answer_as_json(answer), ensure_ascii=False))
+    else:
+        print_answer(answer, sys.stdout, asked=request.question)
     return 0

@@ -16,6 +16,7 @@ from citebot.options import (
     json_option,
 )
 from citebot.progress import ProgressBar
+from citebot.text import plural
 
 DESCRIPTION = """\
 Read every article under the articles folder (recursively) and bring the index in the data
@@ -66,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json(), ensure_ascii=False))
         return 0
     print(
-        f"Indexed {report.articles} articles ({report.chunks} chunks) in {report.seconds:.1f} s: "
+        f"Indexed {plural(report.articles, 'article')} ({plural(report.chunks, 'chunk')}) "
+        f"in {report.seconds:.1f} s: "
         f"{report.added} added, {report.updated} updated, {report.removed} removed, "
         f"{report.unchanged} unchanged, {len(report.failed)} failed."
     )

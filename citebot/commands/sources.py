@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from citebot.options import Subparsers, add_command, data_option, engine_settings, json_option
+from citebot.text import plural
 
 DESCRIPTION = """\
 List the articles in the live index, newest first, with their outlet, publication date, id and
@@ -47,10 +48,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     manifest = snapshot.manifest
     print(
-        f"{manifest['articles']} articles, {manifest['chunks']} chunks, "
+        f"{plural(manifest['articles'], 'article')}, {plural(manifest['chunks'], 'chunk')}, "
         f"updated {manifest['created_at']} (model {manifest['model']})"
     )
     for a in articles:
         meta = ", ".join(x for x in (a.source, a.published) if x)
-        print(f"- {a.title}" + (f" ({meta})" if meta else "") + f" [{a.id}, {a.chunks} chunks]")
+        print(
+            f"- {a.title}"
+            + (f" ({meta})" if meta else "")
+            + f" [{a.id}, {plural(a.chunks, 'chunk')}]"
+        )
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -127,3 +128,114 @@ def test_unwritable_data_dir_exits_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Cannot write to the data directory" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def run_bytes(*args: str | bytes, cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    """`run` with bytes in and out: invalid UTF-8 on the command line or standard input."""
+    return subprocess.run(
+        [*CLI, *args], cwd=cwd, env=clean_env(), input=stdin, capture_output=True, timeout=240
+    )
+
+
+def test_batch_answers_every_line_and_reports_each_bad_one(indexed: Path) -> None:
+    lines = [
+        b"Who found the comet?",
+        b"How much did the bridge \xff\xfe repair cost?",  # invalid UTF-8
+        b'{"question": "Which library lends robots to children?", "as_of": "2024-04-01"}',
+        b'{"question": "Who found the comet?", "since": "2023-13"}',
+        b"{not json",
+        b'{"question": "Who found the comet?", "sinse": "2023"}',
+        b'{"question": "How much did the bridge repair cost?", "until": "2024-03"}',
+        b'{"question": "How much did the bridge repair cost?", "until": "2024-02"}',
+        b'{"question": ""}',
+        b"How many robots did the library buy?",
+    ]
+    result = run_bytes("ask", "--data", "data", cwd=indexed, stdin=b"\n".join(lines) + b"\n")
+    assert result.returncode == 0, result.stderr.decode()
+    out = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert len(out) == len(lines)
+    errors = {o["line"]: o for o in out if "error" in o}
+    assert set(errors) == {4, 5, 6, 9}
+    assert "'2023-13' is not a date" in errors[4]["error"]
+    assert errors[4]["question"] == "Who found the comet?"
+    assert "not valid JSON" in errors[5]["error"] and errors[5]["question"] is None
+    assert "'sinse'" in errors[6]["error"]
+    assert "empty" in errors[9]["error"]
+    assert "Rosa Delgado" in out[0]["answer"]
+    assert "48 million euros" in out[1]["answer"] and "\ufffd" in out[1]["question"]
+    assert "library-robots" not in {p["article_id"] for p in out[2]["passages"]}  # as of April
+    assert "48 million euros" in out[6]["answer"]  # published 2024-03-14, until end of March
+    assert "harbour-bridge" not in {p["article_id"] for p in out[7]["passages"]}
+    assert "40 robots" in out[9]["answer"]
+
+
+def test_a_question_with_invalid_text_is_answered(indexed: Path) -> None:
+    # Not UTF-8: Python hands the program lone surrogates, which the tokenizer refuses.
+    result = run_bytes(
+        "ask", "--data", "data", "--json", b"Who found the comet\xed\xa0\x80?", cwd=indexed
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert "Rosa Delgado" in json.loads(result.stdout)["answer"]
+
+
+def test_an_empty_question_with_json_is_a_json_error(indexed: Path) -> None:
+    result = run("ask", "--data", "data", "--json", " ", cwd=indexed)
+    assert result.returncode == 2
+    assert json.loads(result.stdout) == {
+        "question": " ",
+        "error": "The question is empty: ask something about the articles.",
+    }
+
+
+def test_as_of_leaves_out_later_articles_and_keeps_undated_ones(indexed: Path) -> None:
+    question = "Which library lends robots to children?"
+    result = run("ask", "--data", "data", "--json", "--k", "10", question, cwd=indexed)
+    assert "library-robots" in {p["article_id"] for p in json.loads(result.stdout)["passages"]}
+    result = run(
+        "ask", "--data", "data", "--json", "--k", "10", "--as-of", "2024-04-01", question,
+        cwd=indexed,
+    )  # fmt: skip
+    used = {p["article_id"] for p in json.loads(result.stdout)["passages"]}
+    assert "library-robots" not in used  # published 2024-05-02
+    assert "comet-sighting" in used  # no date: never "published after"
+
+
+def test_sources_text_counts_in_english(indexed: Path) -> None:
+    result = run("sources", "--data", "data", cwd=indexed)
+    assert result.stdout.startswith("4 articles, 4 chunks, updated ")
+    assert "[comet-sighting, 1 chunk]" in result.stdout
+
+
+def test_at_a_terminal_ask_prompts_and_answers_in_text(indexed: Path) -> None:
+    """`citebot ask` typed at a terminal says what it waits for, then answers as text."""
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [*CLI, "ask", "--data", "data"],
+            cwd=indexed,
+            env=clean_env(),
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(controller, b"Who found the comet?\n\x04")  # a question, then Ctrl-D
+        out, err = process.communicate(timeout=240)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert process.returncode == 0, err
+    assert err.startswith("Reading questions from standard input, one per line; Ctrl-D to end.")
+    assert out.startswith("“") and "Rosa Delgado" in out
+    assert "[1] Amateur astronomer spots new comet" in out
+
+
+def test_a_long_question_is_answered_and_the_reader_told_it_was_cut(indexed: Path) -> None:
+    question = "I read a lot about bridges and tolls and ferries lately. " * 40
+    question += "How much did the harbour bridge repair cost?"
+    result = run("ask", "--data", "data", question, cwd=indexed)
+    assert result.returncode == 0, result.stderr
+    first, *rest = result.stdout.splitlines()
+    assert first.startswith("(Your question was long: only its end was read, “…")
+    assert first.endswith("How much did the harbour bridge repair cost?”.)")
+    assert "48 million euros" in "\n".join(rest)
