@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from index.settings import EngineSettings
+from index.settings import EngineSettings, load_settings
 
 Subparsers = argparse._SubParsersAction  # what `ArgumentParser.add_subparsers` returns
 Command = Callable[[argparse.Namespace], int]
@@ -59,4 +59,4 @@ def engine_settings(args: argparse.Namespace) -> EngineSettings:
         overrides["articles_dir"] = args.articles
     if getattr(args, "data", None) is not None:
         overrides["data_dir"] = args.data
-    return EngineSettings(**overrides)
+    return load_settings(**overrides)

@@ -29,3 +29,7 @@ class ReindexRunningError(CitebotError):
 
 class QuestionError(CitebotError):
     """The question cannot be answered as asked (empty, say)."""
+
+
+class SettingsError(CitebotError):
+    """A setting (environment, `.env` or flag) has a value that is not allowed."""

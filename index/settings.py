@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.errors import SettingsError
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 DEFAULT_USER_AGENT = "citebot/0.1 (+https://github.com/citebot/citebot; news Q&A bot)"
@@ -57,3 +59,25 @@ class EngineSettings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         """`CITEBOT_KEEP_DAYS=` (empty, as in .env.example) means keep everything."""
         return None if isinstance(value, str) and not value.strip() else value
+
+
+def load_settings(**overrides: Any) -> EngineSettings:
+    """The engine settings with `overrides` (from flags) on top; a value that is not allowed
+    is a SettingsError naming the variable, the value and what is allowed."""
+    try:
+        return EngineSettings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(settings_error(exc)) from None
+
+
+def settings_error(exc: ValidationError) -> str:
+    """`CITEBOT_CHUNK_TOKENS=5000 is not allowed: it must be ... (what it is).`, for the first
+    setting that is wrong."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else ""
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    reason = reason.replace("Input should be", "it must be", 1).split(", unable to parse")[0]
+    field = EngineSettings.model_fields.get(name)
+    what = (field.description or "").split(":")[0].rstrip(".") if field else ""
+    what = f" ({what[:1].lower()}{what[1:]})" if what else ""
+    return f"CITEBOT_{name.upper()}={error.get('input')} is not allowed: {reason}{what}."
