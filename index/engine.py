@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from index.answer.claims import MessageCheck, check_message
 from index.answer.compose import Answer, compose_answer
+from index.answer.followup import Reading, Turn, prefer_articles, read_question
 from index.answer.retrieval import Filters, Mode, Passage, Retriever, prepare_query
 from index.embed.embedder import Embedder, make_embedder
 from index.errors import IndexMissingError, QuestionError
@@ -102,11 +105,12 @@ class Engine:
         filters: Filters | None = None,
         mode: Mode = Mode.HYBRID,
         as_of: date | None = None,
+        prefer: Collection[str] = (),
     ) -> Answer:
         """Answer with verbatim quotes and numbered sources, or abstain.
 
         `as_of` is the date of asking (a Discord message's date, `--as-of`): articles published
-        after it are not used.
+        after it are not used. Passages of the `prefer`red articles (ids) rank higher.
         """
         retriever = self.retriever()
         if retriever.snapshot.chunk_count == 0:
@@ -115,7 +119,10 @@ class Engine:
                 "`citebot index`."
             )
         query = prepare_query(self._question(question), self.embedder)
-        passages = retriever.search(query, max(k, 5), with_as_of(filters, as_of), mode)
+        wanted = max(k, 5)
+        pool = wanted * 2 if prefer else wanted
+        passages = retriever.search(query, pool, with_as_of(filters, as_of), mode)
+        passages = prefer_articles(passages, prefer, wanted)
         answer = compose_answer(query, passages, retriever.lexical, self.embedder)
         answer.passages = passages[:k]
         answer.as_of = as_of
@@ -123,6 +130,31 @@ class Engine:
 
     def _question(self, question: str) -> str:
         return fit_question(clean_question(question), self.embedder)
+
+    def ask_after(
+        self,
+        question: str,
+        earlier: Sequence[Turn],
+        k: int = 5,
+        filters: Filters | None = None,
+        as_of: date | None = None,
+    ) -> tuple[Answer, Reading]:
+        """Answer `question` as the next turn of a conversation (index/answer/followup.py).
+
+        A follow-up is retrieved together with the earlier questions and prefers the articles
+        the last answer cited; a question that stands on its own is answered on its own.
+        Returns the answer (to the question as asked) and how the question was read.
+        """
+        reading = read_question(clean_question(question), earlier)
+        answer = self.ask(
+            reading.retrieval_question, k, filters, as_of=as_of, prefer=reading.prefer
+        )
+        answer.question = reading.question
+        return answer, reading
+
+    def check(self, message: str, as_of: date | None = None) -> MessageCheck:
+        """The passages that support (or contradict) each claim of `message` (answer/claims.py)."""
+        return check_message(message, lambda claim: self.ask(claim, as_of=as_of))
 
     def reindex(
         self, progress: ProgressCallback | None = None, rebuild: bool = False

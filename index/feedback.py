@@ -5,6 +5,11 @@ JSON), so a "Sources" button or a "last answer in this channel" lookup works for
 the file lives, across restarts and reindexes. Votes are one per user per answer: a second
 vote replaces the first.
 
+What is kept about a question is minimal: its text, time, channel, and where the answer was
+posted (message id and link, the conversation it belongs to, the earlier questions it was
+read with); never who asked. User ids are kept only with votes, which need them. Rows older
+than `keep_days` (CITEBOT_KEEP_QUESTIONS_DAYS) are deleted, their votes with them.
+
 The file (``feedback.sqlite`` in the data directory) is separate from the index generations,
 which a reindex replaces wholesale. Every method opens its own short connection, so the store
 may be used from several threads at once.
@@ -12,19 +17,21 @@ may be used from several threads at once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
 from index.answer.compose import Answer, Quote, Source
+from index.answer.followup import Turn
 from index.answer.retrieval import Passage
 from index.errors import CitebotError, DataDirError
 from index.store.generations import ChunkRecord
@@ -32,19 +39,27 @@ from index.store.generations import ChunkRecord
 log = logging.getLogger(__name__)
 
 FEEDBACK_FILE = "feedback.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+KEEP_DAYS = 30
+FOLLOW_UP_WINDOW = timedelta(hours=24)  # older turns are not read with a follow-up
+CONVERSATION_TURNS = 3  # earlier turns handed to a follow-up at most
+
+Clock = Callable[[], datetime]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     id TEXT PRIMARY KEY,
     channel_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
     question TEXT NOT NULL,
     abstained INTEGER NOT NULL,
     answer_json TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    private INTEGER NOT NULL DEFAULT 0,
+    message_id INTEGER,
+    link TEXT,
+    conversation INTEGER,
+    context_json TEXT
 );
-CREATE INDEX IF NOT EXISTS answers_by_channel ON answers(channel_id);
 CREATE TABLE IF NOT EXISTS votes (
     answer_id TEXT NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
     user_id INTEGER NOT NULL,
@@ -53,6 +68,26 @@ CREATE TABLE IF NOT EXISTS votes (
     PRIMARY KEY (answer_id, user_id)
 );
 """
+# Columns added in version 2 (a version-1 file gets them, and loses answers.user_id).
+ADDED_COLUMNS = {
+    "private": "INTEGER NOT NULL DEFAULT 0",
+    "message_id": "INTEGER",
+    "link": "TEXT",
+    "conversation": "INTEGER",
+    "context_json": "TEXT",
+}
+INDEXES = """
+CREATE INDEX IF NOT EXISTS answers_by_channel ON answers(channel_id);
+CREATE INDEX IF NOT EXISTS answers_by_time ON answers(created_at);
+CREATE INDEX IF NOT EXISTS answers_by_message ON answers(message_id);
+CREATE INDEX IF NOT EXISTS answers_by_conversation ON answers(conversation);
+"""
+STORED_COLUMNS = "id, channel_id, created_at, private, message_id, link, conversation, answer_json"
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the store's default clock)."""
+    return datetime.now(UTC)
 
 
 class Vote(IntEnum):
@@ -76,31 +111,39 @@ class VoteCounts:
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """An answer as it was given: where, to whom, and what it said."""
+    """An answer as it was given: where, when, and what it said."""
 
     id: str
     channel_id: int
-    user_id: int
     created_at: str
     answer: Answer
+    private: bool = False
+    message_id: int | None = None
+    link: str | None = None
+    conversation: int | None = None
 
 
 class FeedbackStore:
     """Answers given and one vote per user per answer, in SQLite at `path`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, keep_days: int = KEEP_DAYS, clock: Clock = utc_now) -> None:
         self.path = Path(path)
+        self.keep_days = keep_days
+        self.clock = clock
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.executescript(SCHEMA)
+                _migrate(conn)
+                conn.executescript(INDEXES)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except (OSError, sqlite3.Error) as exc:
             raise DataDirError(
                 f"Cannot open the feedback store {self.path}: {exc}. "
                 "Choose another data directory with CITEBOT_DATA_DIR."
             ) from exc
+        self.prune()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -112,42 +155,115 @@ class FeedbackStore:
         finally:
             conn.close()
 
-    def save_answer(self, answer: Answer, *, channel_id: int, user_id: int) -> str:
-        """Store an answer about to be sent and return its new id (16 hex digits)."""
+    def connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A short connection in one transaction (for queries kept in other modules)."""
+        return self._connect()
+
+    def since(self, age: timedelta) -> str:
+        """The stored timestamp of `age` ago, by the store's clock."""
+        return (self.clock() - age).astimezone(UTC).isoformat(timespec="seconds")
+
+    def _now(self) -> str:
+        return self.clock().astimezone(UTC).isoformat(timespec="seconds")
+
+    def prune(self) -> int:
+        """Delete answers (and their votes) older than `keep_days`; returns how many."""
+        with self._connect() as conn:
+            deleted = conn.execute(
+                "DELETE FROM answers WHERE created_at < ?", (self.since(timedelta(self.keep_days)),)
+            ).rowcount
+        if deleted:
+            log.info("deleted %d answers older than %d days", deleted, self.keep_days)
+        return deleted
+
+    def save_answer(
+        self,
+        answer: Answer,
+        *,
+        channel_id: int,
+        private: bool = False,
+        conversation: int | None = None,
+        context: Sequence[str] = (),
+    ) -> str:
+        """Store an answer about to be sent and return its new id (16 hex digits).
+
+        `conversation` is the conversation it continues (None: it may start one, see
+        `posted`); `context` the questions it was read with.
+        """
+        self.prune()
         answer_id = secrets.token_hex(8)
         with self._connect() as conn:
             conn.execute(
-                "INSERT INTO answers VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO answers (id, channel_id, question, abstained, answer_json,"
+                " created_at, private, conversation, context_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     answer_id,
                     channel_id,
-                    user_id,
                     answer.question,
                     int(answer.abstained),
                     answer_to_json(answer),
-                    _now(),
+                    self._now(),
+                    int(private),
+                    conversation,
+                    json.dumps(list(context), ensure_ascii=False) if context else None,
                 ),
             )
         return answer_id
+
+    def posted(
+        self, answer_id: str, *, message_id: int, link: str | None, conversation: int | None
+    ) -> None:
+        """Record where an answer was posted; an answer that continued no conversation
+        starts one, keyed by `conversation` (its thread or its own message id)."""
+        with self._connect() as conn:
+            conn.execute(
+                "UPDATE answers SET message_id = ?, link = ?,"
+                " conversation = COALESCE(conversation, ?) WHERE id = ?",
+                (message_id, link, conversation, answer_id),
+            )
 
     def answer(self, answer_id: str) -> StoredAnswer | None:
         """The stored answer with this id, if any."""
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT id, channel_id, user_id, created_at, answer_json FROM answers WHERE id = ?",
-                (answer_id,),
+                f"SELECT {STORED_COLUMNS} FROM answers WHERE id = ?", (answer_id,)
             ).fetchone()
         return _stored(row)
 
     def last_answer(self, channel_id: int) -> StoredAnswer | None:
-        """The most recent answer given in a channel, if any."""
+        """The most recent public answer given in a channel, if any."""
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT id, channel_id, user_id, created_at, answer_json FROM answers"
-                " WHERE channel_id = ? ORDER BY rowid DESC LIMIT 1",
+                f"SELECT {STORED_COLUMNS} FROM answers"
+                " WHERE channel_id = ? AND private = 0 ORDER BY rowid DESC LIMIT 1",
                 (channel_id,),
             ).fetchone()
         return _stored(row)
+
+    def by_message(self, message_id: int) -> StoredAnswer | None:
+        """The answer posted as the message `message_id`, if any."""
+        with self._connect() as conn:
+            row = conn.execute(
+                f"SELECT {STORED_COLUMNS} FROM answers WHERE message_id = ?", (message_id,)
+            ).fetchone()
+        return _stored(row)
+
+    def turns(self, conversation: int, limit: int = CONVERSATION_TURNS) -> list[Turn]:
+        """The last `limit` turns of a conversation within FOLLOW_UP_WINDOW, oldest first."""
+        since = self.since(FOLLOW_UP_WINDOW)
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT question, context_json, answer_json FROM answers"
+                " WHERE conversation = ? AND created_at >= ? ORDER BY rowid DESC LIMIT ?",
+                (conversation, since, limit),
+            ).fetchall()
+        turns = []
+        for question, context_json, answer_json in reversed(rows):
+            sources = json.loads(answer_json).get("sources") or []
+            context = tuple(json.loads(context_json)) if context_json else ()
+            turns.append(Turn(question, context, tuple(s["article_id"] for s in sources)))
+        return turns
 
     def record(self, answer_id: str, user_id: int, vote: Vote) -> VoteCounts:
         """Record a user's vote on an answer (replacing an earlier one) and return the counts."""
@@ -159,7 +275,7 @@ class FeedbackStore:
             conn.execute(
                 "INSERT INTO votes VALUES (?,?,?,?) ON CONFLICT(answer_id, user_id)"
                 " DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
-                (answer_id, user_id, int(vote), _now()),
+                (answer_id, user_id, int(vote), self._now()),
             )
             return _counts(conn, answer_id)
 
@@ -186,11 +302,30 @@ def _counts(conn: sqlite3.Connection, answer_id: str) -> VoteCounts:
     return VoteCounts(up=int(up), down=int(down))
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a version-1 file to version 2: no asker ids, and where answers were posted."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(answers)")}
+    if "user_id" in columns:
+        conn.execute("ALTER TABLE answers DROP COLUMN user_id")
+    for name, declaration in ADDED_COLUMNS.items():
+        if name not in columns:
+            conn.execute(f"ALTER TABLE answers ADD COLUMN {name} {declaration}")
+
+
 def _stored(row: tuple[Any, ...] | None) -> StoredAnswer | None:
     if row is None:
         return None
-    answer_id, channel_id, user_id, created_at, answer_json = row
-    return StoredAnswer(answer_id, channel_id, user_id, created_at, answer_from_json(answer_json))
+    answer_id, channel_id, created_at, private, message_id, link, conversation, answer_json = row
+    return StoredAnswer(
+        answer_id,
+        channel_id,
+        created_at,
+        answer_from_json(answer_json),
+        private=bool(private),
+        message_id=message_id,
+        link=link,
+        conversation=conversation,
+    )
 
 
 def answer_to_json(answer: Answer) -> str:
@@ -208,15 +343,14 @@ def answer_from_json(text: str) -> Answer:
         sources=[Source(**s) for s in data["sources"]],
         passages=[Passage(**{**p, "chunk": ChunkRecord(**p["chunk"])}) for p in data["passages"]],
         confidence=data.get("confidence", 0.0),
+        as_of=date.fromisoformat(data["as_of"]) if data.get("as_of") else None,
     )
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars (scores) as Python numbers."""
+    """numpy scalars (scores) as Python numbers, dates as ISO strings."""
     if hasattr(value, "item"):
         return value.item()
+    if isinstance(value, date):
+        return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
