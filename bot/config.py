@@ -20,6 +20,7 @@ ENV_NAMES = {
     "rate_limit_questions": "CITEBOT_RATE_LIMIT_QUESTIONS",
     "rate_limit_seconds": "CITEBOT_RATE_LIMIT_SECONDS",
     "refresh_minutes": "CITEBOT_REFRESH_MINUTES",
+    "answer_in_thread": "CITEBOT_ANSWER_IN_THREAD",
 }
 
 
@@ -48,6 +49,9 @@ class BotSettings(BaseSettings):
     )
     answer_channel_ids: IdList = Field(
         default_factory=list, description="Channels where every message is taken as a question."
+    )
+    answer_in_thread: bool = Field(
+        True, description="In answer channels, answer each new question in a thread of its own."
     )
     discord_api_base: str | None = Field(
         None, description="Another Discord-compatible REST API, e.g. http://127.0.0.1:8080/api/v10."

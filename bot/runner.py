@@ -43,7 +43,9 @@ def serve(settings: EngineSettings) -> int:
     point_discord_at(bot_settings.discord_api_base, bot_settings.discord_gateway_url)
     _show_bot_progress()
     engine = Engine(settings)
-    feedback = FeedbackStore(Path(settings.data_dir) / FEEDBACK_FILE)
+    feedback = FeedbackStore(
+        Path(settings.data_dir) / FEEDBACK_FILE, keep_days=settings.keep_questions_days
+    )
     try:
         asyncio.run(_run(bot_settings, engine, feedback))
     except discord.LoginFailure:

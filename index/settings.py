@@ -36,6 +36,11 @@ class EngineSettings(BaseSettings):
     )
     chunk_tokens: int = Field(200, ge=32, le=512, description="Word pieces per chunk at most.")
     chunk_overlap: int = Field(1, ge=0, le=3, description="Sentences shared by adjacent chunks.")
+    keep_questions_days: int = Field(
+        30,
+        ge=1,
+        description="Days questions, answers and votes are kept; older ones are deleted.",
+    )
     approximate_from: int = Field(
         200_000, ge=1, description="From this many chunks, an approximate (HNSW) index is used."
     )

@@ -56,6 +56,7 @@ _AMOUNT = re.compile(
     r"(?P<pct>\s?%)?"
 )
 _FOLLOWING = re.compile(r"[^\W\d_][\w-]*")
+_TOKEN = re.compile(r"[^\W_][\w-]*|[^\w\s]")
 _SENTENCE_END = re.compile(r"[.!?;:](?:\s|$)")
 
 
@@ -136,9 +137,10 @@ def _amount(text: str, lowered: str, match: re.Match[str]) -> Figure:
     if match["pct"]:
         unit.add("percent")
     rest = _SENTENCE_END.split(lowered[match.end() : match.end() + 60], maxsplit=1)[0]
-    after = _FOLLOWING.findall(rest)[:UNIT_WORDS]
-    for word in after:
-        unit.update(terms(word.replace("-", " ")))
+    for token in _TOKEN.findall(rest)[:UNIT_WORDS]:
+        if not _FOLLOWING.fullmatch(token):
+            break  # a number or punctuation ends the unit
+        unit.update(terms(token.replace("-", " ")))
     unit = {"percent" if u in ("per", "cent", "percent") else u for u in unit} - {"cent"}
     start = match.start("cur") if match["cur"] else match.start("num")
     return Figure(text[start : match.end()].strip(), "amount", value, frozenset(unit), start)
