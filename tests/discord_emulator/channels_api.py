@@ -1,5 +1,8 @@
 """Channel message routes: send, fetch, history, edit, delete, typing and the bot's reactions.
 
+Threads are channels here too; sending in one needs Send Messages in Threads instead of Send
+Messages.
+
 Like Discord, a message the bot sends is also dispatched back to it as MESSAGE_CREATE (edits as
 MESSAGE_UPDATE, deletes as MESSAGE_DELETE), and the bot's channel permissions are enforced.
 """
@@ -14,7 +17,15 @@ from aiohttp import web
 from .errors import EmulatorError
 from .faults import json_response, no_content
 from .gateway import GatewayHub
-from .models import ATTACH_FILES, MANAGE_MESSAGES, SEND_MESSAGES, VIEW_CHANNEL, FakeChannel
+from .models import (
+    ATTACH_FILES,
+    MANAGE_MESSAGES,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    VIEW_CHANNEL,
+    FakeChannel,
+    FakeThread,
+)
 from .records import StoredMessage
 from .rest import RECORD, RouteTable
 from .validation import check_message
@@ -49,6 +60,8 @@ class ChannelApi:
 
     def _channel(self, request: web.Request, needed: int = VIEW_CHANNEL) -> FakeChannel:
         channel = self.world.channel(int(request.match_info["channel_id"]))
+        if isinstance(channel, FakeThread) and needed & SEND_MESSAGES:
+            needed = (needed & ~SEND_MESSAGES) | SEND_MESSAGES_IN_THREADS
         perms = self.world.guild.channel_permissions(self.world.bot_member, channel)
         if not perms & VIEW_CHANNEL:
             raise MISSING_ACCESS

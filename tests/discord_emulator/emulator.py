@@ -8,9 +8,11 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from .actions import PeopleActions
 from .controls import EmulatorControls
 from .faults import FaultRule
 from .gateway import GatewayHub
@@ -38,6 +40,7 @@ from .models import (
 )
 from .records import InteractionRecord, StoredMessage
 from .server import EmulatorServer
+from .threads import Threads
 from .world import World
 
 log = logging.getLogger(__name__)
@@ -45,14 +48,16 @@ log = logging.getLogger(__name__)
 MessageRef = StoredMessage | Mapping[str, Any] | int
 
 
-class DiscordEmulator(EmulatorControls):
+class DiscordEmulator(EmulatorControls, PeopleActions):
     """A Discord API + gateway emulator on ``127.0.0.1`` (random port) for end-to-end tests.
 
     Use as ``async with DiscordEmulator() as emu:``. The guild comes with ``emu.owner``,
     ``emu.admin`` (Manage Guild), ``emu.member`` (no extra permissions) and ``emu.other_bot``
     (``bot: true``), and one text channel ``emu.channel``. ``interaction_deadline`` is how long
     the bot has for the first interaction callback before it gets ``Unknown interaction``
-    (Discord's 3 s; None disables it). Leaving the block raises if the emulator itself failed.
+    (Discord's 3 s; None disables it). ``now`` sets the emulated clock (message timestamps and
+    snowflakes), which then runs at real speed. Leaving the block raises if the emulator itself
+    failed. Threads and context-menu commands are in ``PeopleActions`` (``actions.py``).
     """
 
     def __init__(
@@ -66,6 +71,7 @@ class DiscordEmulator(EmulatorControls):
         privileged_intents: bool = True,
         interaction_deadline: float | None = 3.0,
         host: str = "127.0.0.1",
+        now: datetime | None = None,
     ) -> None:
         self.world = World(
             token=token,
@@ -73,12 +79,14 @@ class DiscordEmulator(EmulatorControls):
             guild_name=guild_name,
             bot_permissions=permission_value(bot_permissions),
             interaction_deadline=interaction_deadline,
+            now=now,
         )
         self.gateway = GatewayHub(
             self.world, heartbeat_interval=heartbeat_interval, privileged_intents=privileged_intents
         )
         self.faults: list[FaultRule] = []
-        self.server = EmulatorServer(self.world, self.gateway, self.faults, host)
+        self.threads = Threads(self.world, self.gateway)
+        self.server = EmulatorServer(self.world, self.gateway, self.faults, host, self.threads)
         admin_perms = EVERYONE_DEFAULT_PERMISSIONS | MANAGE_GUILD
         self.admin_role = self.world.add_role("Admin", admin_perms)
         self.owner: FakeMember = self.world.member(self.world.owner_user.id)

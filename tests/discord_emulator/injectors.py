@@ -17,6 +17,7 @@ from .world import USER_MENTION, World
 
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
 SUBCOMMAND, SUBCOMMAND_GROUP = 1, 2
+CHAT_INPUT_COMMAND, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
 APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
@@ -140,6 +141,40 @@ def command_data(
     data["options"] = typed
     if resolved:
         data["resolved"] = resolved
+    return data
+
+
+def context_menu_data(
+    world: World,
+    command: dict[str, Any],
+    target: StoredMessage | FakeMember,
+    *,
+    channel: FakeChannel,
+) -> dict[str, Any]:
+    """The ``data`` of a user (type 2) or message (type 3) context-menu command on ``target``.
+
+    As on Discord, the target arrives in ``resolved`` (the message, or the user and member)
+    and by id in ``target_id``.
+    """
+    data: dict[str, Any] = {"id": command["id"], "name": command["name"], "type": command["type"]}
+    if command.get("guild_id"):
+        data["guild_id"] = command["guild_id"]
+    if command["type"] == MESSAGE_COMMAND:
+        if not isinstance(target, StoredMessage):
+            raise TypeError(f"{command['name']!r} is a message command: pass a message")
+        data["target_id"] = str(target.id)
+        message = copy.deepcopy(target.payload)
+        message.pop("member", None)  # resolved messages carry the author, not the member
+        data["resolved"] = {"messages": {str(target.id): message}}
+        return data
+    if not isinstance(target, FakeMember):
+        raise TypeError(f"{command['name']!r} is a user command: pass a member")
+    perms = world.guild.channel_permissions(target, channel)
+    data["target_id"] = str(target.id)
+    data["resolved"] = {
+        "users": {str(target.id): target.user.to_payload()},
+        "members": {str(target.id): target.to_payload(with_user=False, permissions=perms)},
+    }
     return data
 
 

@@ -27,7 +27,12 @@ from .gateway import GatewayHub
 from .records import EPHEMERAL_FLAG, LOADING_FLAG, InteractionRecord, StoredMessage
 from .rest import RECORD, RouteTable
 from .validation import check_message, form_error
-from .world import CHAT_INPUT_COMMAND_MESSAGE, DEFAULT_MESSAGE, World
+from .world import (
+    CHAT_INPUT_COMMAND_MESSAGE,
+    CONTEXT_MENU_COMMAND_MESSAGE,
+    DEFAULT_MESSAGE,
+    World,
+)
 
 # SUPPRESS_EMBEDS | EPHEMERAL | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2
 RESPONSE_FLAGS = 4 | EPHEMERAL_FLAG | 4096 | (1 << 15)
@@ -217,7 +222,10 @@ class InteractionApi:
     ) -> StoredMessage:
         world = self.world
         channel = world.channel(inter.channel_id)
-        kind = CHAT_INPUT_COMMAND_MESSAGE if inter.type == 2 else DEFAULT_MESSAGE
+        kind = DEFAULT_MESSAGE
+        if inter.type == 2:  # a slash command, or a context menu (type 23 messages)
+            command_type = (inter.payload.get("data") or {}).get("type", 1)
+            kind = CHAT_INPUT_COMMAND_MESSAGE if command_type == 1 else CONTEXT_MENU_COMMAND_MESSAGE
         payload = world.build_message(
             author=world.bot_member, channel=channel, body=body, files=files, message_type=kind
         )

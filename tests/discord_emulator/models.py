@@ -32,6 +32,9 @@ USE_EXTERNAL_EMOJIS = 1 << 18
 CHANGE_NICKNAME = 1 << 26
 MANAGE_ROLES = 1 << 28
 USE_APPLICATION_COMMANDS = 1 << 31
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL_PERMISSIONS = (1 << 52) - 1
 
@@ -46,6 +49,8 @@ EVERYONE_DEFAULT_PERMISSIONS = (
     | USE_EXTERNAL_EMOJIS
     | CHANGE_NICKNAME
     | USE_APPLICATION_COMMANDS
+    | CREATE_PUBLIC_THREADS
+    | CREATE_PRIVATE_THREADS
     | SEND_MESSAGES_IN_THREADS
 )
 BOT_DEFAULT_PERMISSIONS = (
@@ -56,10 +61,14 @@ BOT_DEFAULT_PERMISSIONS = (
     | READ_MESSAGE_HISTORY
     | ADD_REACTIONS
     | USE_APPLICATION_COMMANDS
+    | CREATE_PUBLIC_THREADS
     | SEND_MESSAGES_IN_THREADS
 )
 
 TEXT_CHANNEL = 0
+NEWS_CHANNEL = 5
+NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD = 10, 11, 12
+THREAD_TYPES = (NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 
 
 def permission_value(permissions: int | Any) -> int:
@@ -73,15 +82,24 @@ def iso_now() -> str:
 
 
 class SnowflakeFactory:
-    """Produce unique, increasing snowflakes whose timestamp part is the current time."""
+    """Produce unique, increasing snowflakes whose timestamp part is the emulated time.
 
-    def __init__(self) -> None:
+    The emulated clock runs at real speed from ``start`` (default: the real time), so a test
+    can hold a conversation "on 2024-04-01": message timestamps and ids say so.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
         self._last = 0
         self._increment = itertools.count()
+        self._offset = 0.0 if start is None else start.timestamp() - time.time()
+
+    def now(self) -> datetime:
+        """The emulated time (UTC)."""
+        return datetime.fromtimestamp(time.time() + self._offset, UTC)
 
     def next(self) -> int:
         """Return a new snowflake."""
-        millis = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        millis = int((time.time() + self._offset) * 1000) - DISCORD_EPOCH_MS
         candidate = (millis << 22) | (next(self._increment) & 0xFFF)
         self._last = max(candidate, self._last + 1)
         return self._last
@@ -237,6 +255,59 @@ class FakeChannel:
 
 
 @dataclass
+class FakeThread(FakeChannel):
+    """A thread: a channel under ``parent_id``, started by ``owner_id`` (from a message when
+    ``starter_message_id`` is set; the thread then has the message's id)."""
+
+    parent_id: int = 0
+    owner_id: int = 0
+    auto_archive_duration: int = 1440
+    created_at: str = field(default_factory=iso_now)
+    archived: bool = False
+    locked: bool = False
+    rate_limit_per_user: int = 0
+    message_count: int = 0
+    member_ids: set[int] = field(default_factory=set)
+    starter_message_id: int | None = None
+
+    def to_payload(self, *, guild_id: int | None = None) -> dict[str, Any]:
+        """The thread channel object (Discord always includes ``guild_id`` for threads)."""
+        payload: dict[str, Any] = {
+            "id": str(self.id),
+            "type": self.type,
+            "guild_id": str(guild_id) if guild_id is not None else None,
+            "name": self.name,
+            "parent_id": str(self.parent_id),
+            "owner_id": str(self.owner_id),
+            "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+            "rate_limit_per_user": self.rate_limit_per_user,
+            "message_count": self.message_count,
+            "total_message_sent": self.message_count,
+            "member_count": min(len(self.member_ids), 50),
+            "flags": 0,
+            "thread_metadata": {
+                "archived": self.archived,
+                "auto_archive_duration": self.auto_archive_duration,
+                "archive_timestamp": self.created_at,
+                "locked": self.locked,
+                "create_timestamp": self.created_at,
+            },
+        }
+        if guild_id is None:
+            payload.pop("guild_id")
+        return payload
+
+    def member_payload(self, user_id: int) -> dict[str, Any]:
+        """The thread member object of ``user_id``."""
+        return {
+            "id": str(self.id),
+            "user_id": str(user_id),
+            "join_timestamp": self.created_at,
+            "flags": 0,
+        }
+
+
+@dataclass
 class FakeGuild:
     """The single guild the emulated bot is a member of."""
 
@@ -246,6 +317,7 @@ class FakeGuild:
     roles: dict[int, FakeRole] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
     channels: dict[int, FakeChannel] = field(default_factory=dict)
+    threads: dict[int, FakeThread] = field(default_factory=dict)
 
     @property
     def everyone(self) -> FakeRole:
@@ -264,7 +336,10 @@ class FakeGuild:
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
 
     def channel_permissions(self, member: FakeMember, channel: FakeChannel) -> int:
-        """Permissions of ``member`` in ``channel`` after applying overwrites."""
+        """Permissions of ``member`` in ``channel`` after applying overwrites (a thread's are
+        its parent channel's)."""
+        if isinstance(channel, FakeThread):
+            channel = self.channels[channel.parent_id]
         perms = self.base_permissions(member)
         if perms & ADMINISTRATOR:
             return ALL_PERMISSIONS
@@ -329,7 +404,11 @@ class FakeGuild:
             "stickers": [],
             "members": [member.to_payload() for member in self.members.values()],
             "channels": [channel.to_payload() for channel in self.channels.values()],
-            "threads": [],
+            "threads": [
+                thread.to_payload(guild_id=self.id)
+                for thread in self.threads.values()
+                if not thread.archived
+            ],
             "presences": [],
             "voice_states": [],
             "stage_instances": [],

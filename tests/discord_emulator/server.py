@@ -12,6 +12,7 @@ from .faults import FaultRule
 from .gateway import GatewayHub
 from .interactions_api import InteractionApi
 from .rest import API_PREFIX, AccountApi, RouteTable, make_middleware, unknown_route
+from .threads import ThreadApi, Threads
 from .world import World
 
 log = logging.getLogger(__name__)
@@ -21,10 +22,16 @@ class EmulatorServer:
     """Serves one ``World`` over aiohttp on ``host`` (port chosen by the OS at start)."""
 
     def __init__(
-        self, world: World, gateway: GatewayHub, faults: list[FaultRule], host: str
+        self,
+        world: World,
+        gateway: GatewayHub,
+        faults: list[FaultRule],
+        host: str,
+        threads: Threads | None = None,
     ) -> None:
         self.world = world
         self.gateway = gateway
+        self.threads = threads or Threads(world, gateway)
         self.faults = faults
         self.host = host
         self.port = 0
@@ -51,6 +58,7 @@ class EmulatorServer:
             AccountApi(self.world, self.gateway, lambda: self.gateway_url).routes(),
             ChannelApi(self.world, self.gateway).routes(),
             InteractionApi(self.world, self.gateway).routes(),
+            ThreadApi(self.world, self.threads).routes(),
         ]
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind((self.host, 0))

@@ -22,7 +22,9 @@ MAX_ACTION_ROWS = 5
 MAX_CUSTOM_ID = 100
 MAX_BUTTON_LABEL = 80
 COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
+CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
 MAX_COMMANDS = 100
+MAX_CONTEXT_MENUS = 15  # of each kind (user, message) per scope
 MAX_OPTIONS = 25
 MAX_CHOICES = 25
 SUBCOMMAND_TYPES = (1, 2)
@@ -113,9 +115,14 @@ def _check_components(components: list[dict[str, Any]], flags: int) -> dict[str,
 
 def check_commands(commands: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Validate a bulk-overwrite list of application commands."""
-    chat_input = [c for c in commands if c.get("type", 1) == 1]
+    chat_input = [c for c in commands if c.get("type", 1) == CHAT_INPUT]
     if len(chat_input) > MAX_COMMANDS:
         return _too_long([], MAX_COMMANDS)
+    for kind in (USER_COMMAND, MESSAGE_COMMAND):
+        if sum(1 for c in commands if c.get("type") == kind) > MAX_CONTEXT_MENUS:
+            return form_error(
+                [], "APPLICATION_COMMANDS_TOO_MANY", f"Maximum number of {kind} commands reached"
+            )
     seen: set[tuple[str, int]] = set()
     for index, command in enumerate(commands):
         key = (str(command.get("name")), int(command.get("type", 1)))
@@ -132,19 +139,41 @@ def check_commands(commands: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def check_command(command: dict[str, Any], path: list[str | int]) -> dict[str, Any] | None:
     """Validate one application command (names, descriptions, options)."""
-    chat_input = command.get("type", 1) == 1
+    kind = command.get("type", CHAT_INPUT)
+    if kind not in (CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND):
+        return form_error([*path, "type"], "BASE_TYPE_CHOICES", "Value must be one of (1, 2, 3).")
+    if kind != CHAT_INPUT:
+        return _check_context_menu(command, path)
     name = str(command.get("name") or "")
-    if not COMMAND_NAME.match(name) or (chat_input and name != name.lower()):
+    if not COMMAND_NAME.match(name) or name != name.lower():
         return form_error([*path, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Invalid name")
-    if chat_input:
-        description = str(command.get("description") or "")
-        if not 1 <= len(description) <= 100:
-            return form_error(
-                [*path, "description"],
-                "BASE_TYPE_BAD_LENGTH",
-                "Must be between 1 and 100 in length.",
-            )
+    description = str(command.get("description") or "")
+    if not 1 <= len(description) <= 100:
+        return form_error(
+            [*path, "description"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
+        )
     return _check_options(command.get("options") or [], [*path, "options"])
+
+
+def _check_context_menu(command: dict[str, Any], path: list[str | int]) -> dict[str, Any] | None:
+    """User and message commands: a 1-32 character name (spaces and capitals allowed), no
+    description, no options."""
+    name = str(command.get("name") or "")
+    if not 1 <= len(name) <= 32 or name != name.strip():
+        return form_error([*path, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Invalid name")
+    if command.get("description"):
+        return form_error(
+            [*path, "description"],
+            "APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION",
+            "Context menu commands cannot have a description",
+        )
+    if command.get("options"):
+        return form_error(
+            [*path, "options"],
+            "APPLICATION_COMMAND_CONTEXT_MENU_OPTIONS",
+            "Context menu commands cannot have options",
+        )
+    return None
 
 
 def _check_options(options: list[dict[str, Any]], path: list[str | int]) -> dict[str, Any] | None:

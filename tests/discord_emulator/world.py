@@ -11,6 +11,7 @@ import copy
 import logging
 import re
 import secrets
+from datetime import datetime
 from typing import Any
 
 from .commands import CommandRegistry
@@ -21,9 +22,9 @@ from .models import (
     FakeGuild,
     FakeMember,
     FakeRole,
+    FakeThread,
     FakeUser,
     SnowflakeFactory,
-    iso_now,
 )
 from .records import ChangeFeed, GatewayFrame, InteractionRecord, RecordedRequest, StoredMessage
 from .validation import form_error
@@ -35,6 +36,7 @@ ROLE_MENTION = re.compile(r"<@&(\d+)>")
 DEFAULT_MESSAGE = 0
 REPLY_MESSAGE = 19
 CHAT_INPUT_COMMAND_MESSAGE = 20
+CONTEXT_MENU_COMMAND_MESSAGE = 23
 
 
 class World:
@@ -48,10 +50,11 @@ class World:
         guild_name: str,
         bot_permissions: int,
         interaction_deadline: float | None = 3.0,
+        now: datetime | None = None,
     ) -> None:
         self.token = token
         self.interaction_deadline = interaction_deadline
-        self.snowflakes = SnowflakeFactory()
+        self.snowflakes = SnowflakeFactory(now)
         self.feed = ChangeFeed()
         self.application_id = self.snowflakes.next()
         self.bot_user = FakeUser(self.application_id, bot_name, bot=True)
@@ -138,11 +141,19 @@ class World:
         return self.guild.members[user_id]
 
     def channel(self, channel_id: int) -> FakeChannel:
-        """Return the channel or raise Discord's ``Unknown Channel``."""
+        """Return the channel or thread, or raise Discord's ``Unknown Channel``."""
         try:
-            return self.guild.channels[int(channel_id)]
-        except (KeyError, ValueError):
+            key = int(channel_id)
+        except ValueError:
             raise unknown("Channel", 10003) from None
+        found = self.guild.channels.get(key) or self.guild.threads.get(key)
+        if found is None:
+            raise unknown("Channel", 10003)
+        return found
+
+    def now(self) -> datetime:
+        """The emulated time (see ``SnowflakeFactory``)."""
+        return self.snowflakes.now()
 
     def message(self, channel_id: int, message_id: int | str) -> StoredMessage:
         """Return a live message in ``channel_id`` or raise ``Unknown Message``."""
@@ -191,7 +202,7 @@ class World:
             "author": author.user.to_payload(),
             "member": author.to_payload(with_user=False),
             "content": content,
-            "timestamp": iso_now(),
+            "timestamp": self.now().isoformat(),
             "edited_timestamp": None,
             "tts": bool(body.get("tts", False)),
             "mention_everyone": everyone_ok and ("@everyone" in content or "@here" in content),
@@ -229,6 +240,11 @@ class World:
         )
         self.messages[stored.id] = stored
         channel = self.guild.channels.get(stored.channel_id)
+        if channel is None:
+            channel = self.guild.threads.get(stored.channel_id)
+            if isinstance(channel, FakeThread):
+                channel.message_count += 1
+                channel.member_ids.add(stored.author_id)
         if channel is not None:
             channel.last_message_id = stored.id
         return stored
@@ -266,7 +282,7 @@ class World:
         if "allowed_mentions" in body:
             stored.allowed_mentions = body["allowed_mentions"]
         if mark_edited:
-            payload["edited_timestamp"] = iso_now()
+            payload["edited_timestamp"] = self.now().isoformat()
             stored.edit_count += 1
         stored.stamp = self.feed.bump()
 
