@@ -10,15 +10,20 @@ import asyncio
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from index.answer.claims import MessageCheck
 from index.answer.compose import Answer
+from index.answer.followup import Reading, Turn
 from index.answer.retrieval import Filters, Passage
 from index.engine import Engine, IndexStatus
 from index.errors import CitebotError, ReindexRunningError
+from index.feedback import FeedbackStore
+from index.gaps import Gap, coverage_gaps
 from index.settings import EngineSettings
 from index.store.generations import ArticleRecord
 from index.store.indexer import IndexReport, ProgressCallback
@@ -63,6 +68,26 @@ class AsyncEngine:
     async def ask(self, question: str, filters: Filters | None = None) -> Answer:
         """Answer with quotes and sources, or abstain."""
         return await self.run(self._engine.ask, question, filters=filters)
+
+    async def ask_after(
+        self,
+        question: str,
+        earlier: Sequence[Turn] = (),
+        filters: Filters | None = None,
+        as_of: date | None = None,
+    ) -> tuple[Answer, Reading]:
+        """Answer `question` as the next turn after `earlier` (a follow-up or on its own)."""
+        return await self.run(
+            self._engine.ask_after, question, earlier, filters=filters, as_of=as_of
+        )
+
+    async def check(self, message: str, as_of: date | None = None) -> MessageCheck:
+        """The passages that support, or contradict, each claim of `message`."""
+        return await self.run(self._engine.check, message, as_of)
+
+    async def gaps(self, feedback: FeedbackStore, days: float) -> list[Gap]:
+        """Questions the articles failed to answer in the last `days` days, grouped."""
+        return await self.run(coverage_gaps, feedback, self._engine.embedder, days)
 
     async def search(self, query: str, k: int = 5) -> list[Passage]:
         """The `k` most relevant passages."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import discord
@@ -13,12 +16,20 @@ from bot.async_engine import AsyncEngine
 from bot.config import BotSettings
 from bot.ratelimit import QuestionRateLimiter
 from bot.sync import sync_commands
+from bot.views import KeyedLocks
 from index.engine import Engine
 from index.feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.exts.ask", "bot.exts.sources", "bot.exts.admin", "bot.exts.feeds")
+DRAIN_SECONDS = 10.0  # how long closing waits for answers being posted
+EXTENSIONS = (
+    "bot.exts.ask",
+    "bot.exts.sources",
+    "bot.exts.admin",
+    "bot.exts.feeds",
+    "bot.exts.find_sources",
+)
 
 
 def intents() -> discord.Intents:
@@ -62,6 +73,19 @@ class CitebotBot(commands.Bot):
             settings.rate_limit_questions, settings.rate_limit_seconds
         )
         self.tree.error(errors.on_app_command_error)
+        self._answering: set[asyncio.Task[Any]] = set()
+        self.vote_locks = KeyedLocks()
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Mark the current task as answering a question: `close` lets it finish first."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
+        try:
+            yield
+        finally:
+            self._answering.discard(task)  # type: ignore[arg-type]
 
     async def setup_hook(self) -> None:
         """Load the extensions (one failing never stops the rest), the model, then sync."""
@@ -88,6 +112,10 @@ class CitebotBot(commands.Bot):
         """Prefix commands are not used: questions are handled by the ask extension."""
 
     async def close(self) -> None:
-        """Disconnect, then stop the engine's worker threads."""
+        """Let answers being posted finish (briefly), disconnect, then stop the engine."""
+        pending = self._answering - {asyncio.current_task()}
+        if pending:
+            log.info("letting %d answers finish before closing", len(pending))
+            await asyncio.wait(pending, timeout=DRAIN_SECONDS)
         await super().close()
         self.engine.close()

@@ -40,6 +40,18 @@ def is_admin(
 def admin_only() -> Callable[[T], T]:
     """Restrict an app command to admins: hidden from others in the UI, refused by the bot."""
 
+    def decorator(func: T) -> T:
+        func = app_commands.guild_only()(func)
+        func = app_commands.default_permissions(manage_guild=True)(func)
+        return admin_check()(func)
+
+    return decorator
+
+
+def admin_check() -> Callable[[T], T]:
+    """The bot's own admin check alone, for a subcommand: Discord applies UI permissions
+    (`default_permissions`) to a whole command group, never to one of its subcommands."""
+
     async def predicate(interaction: discord.Interaction[CitebotBot]) -> bool:
         member = interaction.user
         if not isinstance(member, discord.Member):
@@ -51,12 +63,7 @@ def admin_only() -> Callable[[T], T]:
             raise NotAdminError(NOT_ADMIN)
         return True
 
-    def decorator(func: T) -> T:
-        func = app_commands.guild_only()(func)
-        func = app_commands.default_permissions(manage_guild=True)(func)
-        return app_commands.check(predicate)(func)
-
-    return decorator
+    return app_commands.check(predicate)
 
 
 def question_quota() -> Callable[[T], T]:

@@ -15,7 +15,7 @@ from datetime import datetime
 import discord
 from discord.utils import escape_markdown, escape_mentions, format_dt
 
-from index.answer.compose import NOT_COVERED, Answer, Quote, Source
+from index.answer.compose import NOT_COVERED, Answer, Quote, Source, sources_published
 from index.answer.retrieval import Filters, Passage
 from index.engine import IndexStatus
 from index.store.generations import ArticleRecord
@@ -26,6 +26,7 @@ TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FOOTER_LIMIT = 2048
 FILTERS_NOTE_LIMIT = 400
+FOLLOW_UP_NOTE_LIMIT = 300
 MESSAGE_EMBED_LIMIT = 6000  # every embed of one message together
 MAX_EMBEDS = 10
 ELLIPSIS = "…"
@@ -69,6 +70,16 @@ def one_line(text: str, limit: int) -> str:
     return shorten(" ".join(text.split()), limit)
 
 
+def escape_text(text: str) -> str:
+    """Markdown and [brackets] escaped, so quoted text shows as written."""
+    return _escape(text)
+
+
+def link_or_none(url: str | None) -> str | None:
+    """`url` made safe for a markdown link, or None when it should not be linked."""
+    return _link(url)
+
+
 def _escape(text: str) -> str:
     return escape_markdown(text).replace("[", "\\[").replace("]", "\\]")
 
@@ -89,10 +100,16 @@ def _date(published: str | None) -> str | None:
 # -- answers ---------------------------------------------------------------------------
 
 
-def answer_embed(answer: Answer, filters: Filters | None = None) -> discord.Embed:
-    """The answer: quotes with [n] markers, then the numbered sources; or a plain abstention."""
+def answer_embed(
+    answer: Answer, filters: Filters | None = None, *, follow_up_of: str | None = None
+) -> discord.Embed:
+    """The answer: quotes with [n] markers, then the numbered sources; or a plain abstention.
+
+    The footer says which question a follow-up was read with, when its sources were
+    published, and what an /ask was restricted to.
+    """
     title = one_line(escape_markdown(answer.question), TITLE_LIMIT)
-    footer = filters_note(filters)
+    footer = answer_footer(answer, filters, follow_up_of)
     if answer.abstained or not answer.quotes:
         embed = discord.Embed(
             title=title, description=f"{NOT_COVERED}\n{ABSTAIN_HINT}", colour=ABSTAIN_COLOUR
@@ -166,6 +183,19 @@ def source_line(source: Source) -> str:
     label = f"[{title}]({url})" if url else title
     meta = " · ".join(_escape(x) for x in (source.source, _date(source.published)) if x)
     return f"**[{source.n}]** {label}" + (f" — {meta}" if meta else "")
+
+
+def answer_footer(
+    answer: Answer, filters: Filters | None = None, follow_up_of: str | None = None
+) -> str | None:
+    """The footer lines of an answer (None when there is nothing to say)."""
+    lines = []
+    if follow_up_of:
+        lines.append(one_line(f"Follow-up to: {follow_up_of}", FOLLOW_UP_NOTE_LIMIT))
+    if not answer.abstained:
+        lines.append(sources_published(answer.sources) or "")
+    lines.append(filters_note(filters) or "")
+    return "\n".join(line for line in lines if line) or None
 
 
 def filters_note(filters: Filters | None) -> str | None:

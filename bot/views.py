@@ -6,7 +6,11 @@ so buttons keep working after a restart, and no view has a timeout to run out.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+from collections import Counter
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -22,6 +26,30 @@ if TYPE_CHECKING:
 ANSWER_ID = r"(?P<answer_id>[0-9a-f]{16})"
 VOTE_EMOJI = {Vote.UP: "👍", Vote.DOWN: "👎"}
 NO_PASSAGES = "There are no passages behind that answer."
+
+
+class KeyedLocks:
+    """One asyncio lock per key (an answer id), dropped once nobody holds or awaits it.
+
+    Two votes on one answer are recorded and shown one after the other, so the counts a
+    message ends up showing are never older than the last vote.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: Counter[str] = Counter()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
 
 
 class StatelessView(discord.ui.View):
@@ -129,11 +157,12 @@ class VoteButton(
     async def callback(self, interaction: Interaction) -> None:
         try:
             bot = interaction.client
-            counts, stored = await bot.engine.run(
-                _vote, bot.feedback, self.answer_id, interaction.user.id, self.vote
-            )
-            view = answer_view(self.answer_id, counts, with_sources=has_sources(stored))
-            await interaction.response.edit_message(view=view)
+            async with bot.vote_locks.hold(self.answer_id):
+                counts, stored = await bot.engine.run(
+                    _vote, bot.feedback, self.answer_id, interaction.user.id, self.vote
+                )
+                view = answer_view(self.answer_id, counts, with_sources=has_sources(stored))
+                await interaction.response.edit_message(view=view)
             await interaction.followup.send(
                 f"Thanks: your {VOTE_EMOJI[self.vote]} is recorded (press the other button to "
                 "change it).",

@@ -187,11 +187,13 @@ class FeedbackStore:
     ) -> str:
         """Store an answer about to be sent and return its new id (16 hex digits).
 
-        `conversation` is the conversation it continues (None: it may start one, see
-        `posted`); `context` the questions it was read with.
+        `conversation` is the conversation it continues (its thread's id, say); None starts a
+        new one, keyed by this answer. `context` is the questions it was read with.
         """
         self.prune()
         answer_id = secrets.token_hex(8)
+        if conversation is None:
+            conversation = int(answer_id[:15], 16)  # 60 bits: a new conversation's key
         with self._connect() as conn:
             conn.execute(
                 "INSERT INTO answers (id, channel_id, question, abstained, answer_json,"
@@ -211,16 +213,12 @@ class FeedbackStore:
             )
         return answer_id
 
-    def posted(
-        self, answer_id: str, *, message_id: int, link: str | None, conversation: int | None
-    ) -> None:
-        """Record where an answer was posted; an answer that continued no conversation
-        starts one, keyed by `conversation` (its thread or its own message id)."""
+    def posted(self, answer_id: str, *, message_id: int, link: str | None) -> None:
+        """Record the message an answer was posted as, and its link."""
         with self._connect() as conn:
             conn.execute(
-                "UPDATE answers SET message_id = ?, link = ?,"
-                " conversation = COALESCE(conversation, ?) WHERE id = ?",
-                (message_id, link, conversation, answer_id),
+                "UPDATE answers SET message_id = ?, link = ? WHERE id = ?",
+                (message_id, link, answer_id),
             )
 
     def answer(self, answer_id: str) -> StoredAnswer | None:
@@ -249,14 +247,21 @@ class FeedbackStore:
             ).fetchone()
         return _stored(row)
 
-    def turns(self, conversation: int, limit: int = CONVERSATION_TURNS) -> list[Turn]:
-        """The last `limit` turns of a conversation within FOLLOW_UP_WINDOW, oldest first."""
-        since = self.since(FOLLOW_UP_WINDOW)
+    def turns(
+        self, conversation: int, *, upto: str | None = None, limit: int = CONVERSATION_TURNS
+    ) -> list[Turn]:
+        """The last `limit` turns of a conversation within FOLLOW_UP_WINDOW, oldest first;
+        with `upto` (an answer id), only those up to that answer (a reply to an older one)."""
+        clauses = "conversation = ? AND created_at >= ?"
+        params: list[Any] = [conversation, self.since(FOLLOW_UP_WINDOW)]
+        if upto is not None:
+            clauses += " AND rowid <= (SELECT rowid FROM answers WHERE id = ?)"
+            params.append(upto)
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT question, context_json, answer_json FROM answers"
-                " WHERE conversation = ? AND created_at >= ? ORDER BY rowid DESC LIMIT ?",
-                (conversation, since, limit),
+                f" WHERE {clauses} ORDER BY rowid DESC LIMIT ?",
+                (*params, limit),
             ).fetchall()
         turns = []
         for question, context_json, answer_json in reversed(rows):

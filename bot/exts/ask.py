@@ -1,9 +1,15 @@
-"""Questions: a mention of the bot, a reply to it, any message in an answer channel, or `/ask`."""
+"""Questions: a mention of the bot, a reply to it, any message in an answer channel or in a
+thread the bot started, or `/ask` (`private:true` answers only the asker).
+
+A question continues the conversation of its thread, or of the answer it replies to (see
+bot/conversation.py); its date of asking (`as_of`) is the message's or the command's date.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import errors, render
+from bot.conversation import Conversation, answer_place, conversation_in, conversation_of
 from bot.errors import UserError
 from bot.permissions import question_quota
 from bot.views import SourcesButton, VoteButton, answer_view
@@ -57,7 +64,7 @@ def question_in(
         return None
     if message.type not in QUESTION_TYPES:
         return None
-    in_answer_channel = _in_answer_channel(message, answer_channels)
+    in_answer_channel = _in_answer_channel(message, answer_channels) or _in_own_thread(message, me)
     addressed = _addressed_to(message, me)
     if not (in_answer_channel or addressed):
         return None
@@ -71,6 +78,12 @@ def _in_answer_channel(message: discord.Message, answer_channels: list[int]) -> 
     channel = message.channel
     parent_id = getattr(channel, "parent_id", None)  # threads of an answer channel count
     return channel.id in answer_channels or (parent_id is not None and parent_id in answer_channels)
+
+
+def _in_own_thread(message: discord.Message, me: discord.ClientUser) -> bool:
+    """A thread the bot started (for an answer): everything said there is for it."""
+    channel = message.channel
+    return isinstance(channel, discord.Thread) and channel.owner_id == me.id
 
 
 def _addressed_to(message: discord.Message, me: discord.ClientUser) -> bool:
@@ -100,6 +113,15 @@ async def reply(message: discord.Message, content: str | None = None, **kwargs: 
     await message.channel.send(content, reference=reference, **kwargs)
 
 
+@dataclass(frozen=True)
+class PreparedAnswer:
+    """An answer stored and rendered, ready to post."""
+
+    answer_id: str
+    embed: discord.Embed
+    view: discord.ui.View
+
+
 class Ask(commands.Cog):
     """Answers questions with quotes from the articles and numbered sources."""
 
@@ -114,16 +136,38 @@ class Ask(commands.Cog):
         self.bot.remove_dynamic_items(SourcesButton, VoteButton)
 
     async def answer(
-        self, question: str, *, channel_id: int, user_id: int, filters: Filters | None = None
-    ) -> tuple[discord.Embed, discord.ui.View]:
-        """Ask the engine, remember the answer, and render it with its buttons."""
-        answer = await self.bot.engine.ask(question, filters)
-        answer_id = await self.bot.engine.run(
-            self.bot.feedback.save_answer, answer, channel_id=channel_id, user_id=user_id
+        self,
+        question: str,
+        *,
+        channel_id: int,
+        as_of: date | None,
+        conversation: Conversation | None = None,
+        filters: Filters | None = None,
+        private: bool = False,
+    ) -> PreparedAnswer:
+        """Ask the engine (as the next turn of `conversation`), remember the answer, and
+        render it with its buttons."""
+        conversation = conversation or Conversation()
+        answer, reading = await self.bot.engine.ask_after(
+            question, conversation.earlier, filters=filters, as_of=as_of
         )
+        answer_id = await self.bot.engine.run(
+            self.bot.feedback.save_answer,
+            answer,
+            channel_id=channel_id,
+            private=private,
+            conversation=conversation.key,
+            context=reading.context,
+        )
+        follow_up_of = reading.after.question if reading.after is not None else None
+        embed = render.answer_embed(answer, filters, follow_up_of=follow_up_of)
         with_sources = not answer.abstained and bool(answer.passages)
-        return render.answer_embed(answer, filters), answer_view(
-            answer_id, with_sources=with_sources
+        return PreparedAnswer(answer_id, embed, answer_view(answer_id, with_sources=with_sources))
+
+    async def _posted(self, prepared: PreparedAnswer, sent: discord.Message) -> None:
+        """Remember where an answer was posted (its link is shown in `/sources gaps`)."""
+        await self.bot.engine.run(
+            self.bot.feedback.posted, prepared.answer_id, message_id=sent.id, link=sent.jump_url
         )
 
     @commands.Cog.listener()
@@ -133,7 +177,8 @@ class Ask(commands.Cog):
         if question is None:
             return
         try:
-            await self._answer_message(message, question)
+            with self.bot.answering():
+                await self._answer_message(message, question)
         except discord.Forbidden as exc:
             log.warning("cannot answer in channel %d: %s", message.channel.id, exc)
         except Exception as exc:
@@ -150,11 +195,19 @@ class Ask(commands.Cog):
                 notice = render.rate_limit_notice(limiter.limit, limiter.per, verdict.retry_after)
                 await reply(message, notice, delete_after=self.notice_seconds)
             return
-        async with message.channel.typing():
-            embed, view = await self.answer(
-                question, channel_id=message.channel.id, user_id=message.author.id
+        conversation = await conversation_of(self.bot, message)
+        place = await answer_place(self.bot, message, question)
+        if place.thread is not None:  # a new question in an answer channel, in its own thread
+            conversation = Conversation(place.thread.id)
+        async with place.channel.typing():
+            prepared = await self.answer(
+                question,
+                channel_id=place.channel.id,
+                as_of=message.created_at.date(),
+                conversation=conversation,
             )
-        await reply(message, embed=embed, view=view)
+        sent = await place.send(embed=prepared.embed, view=prepared.view)
+        await self._posted(prepared, sent)
 
     @app_commands.command(name="ask")
     @app_commands.describe(
@@ -162,6 +215,7 @@ class Ask(commands.Cog):
         since="Only articles published on or after this date (YYYY-MM-DD)",
         until="Only articles published on or before this date (YYYY-MM-DD)",
         source="Only articles from this outlet",
+        private="Answer so that only you see it",
     )
     @question_quota()
     async def ask(
@@ -171,19 +225,39 @@ class Ask(commands.Cog):
         since: app_commands.Transform[date, IsoDate] | None = None,
         until: app_commands.Transform[date, IsoDate] | None = None,
         source: app_commands.Range[str, 1, 200] | None = None,
+        private: bool = False,
     ) -> None:
         """Ask about the articles: the answer quotes them and cites its sources."""
         if not question.strip():
             raise UserError(EMPTY_QUESTION)
         filters = make_filters(since, until, source)
-        await interaction.response.defer(thinking=True)
-        embed, view = await self.answer(
+        with self.bot.answering():
+            await self._ask(interaction, question, filters, private)
+
+    async def _ask(
+        self,
+        interaction: discord.Interaction[CitebotBot],
+        question: str,
+        filters: Filters | None,
+        private: bool,
+    ) -> None:
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        conversation = (
+            Conversation() if private else await conversation_in(self.bot, interaction.channel)
+        )
+        prepared = await self.answer(
             question,
             channel_id=interaction.channel_id or 0,
-            user_id=interaction.user.id,
+            as_of=interaction.created_at.date(),
+            conversation=conversation,
             filters=filters,
+            private=private,
         )
-        await interaction.followup.send(embed=embed, view=view)
+        sent = await interaction.followup.send(
+            embed=prepared.embed, view=prepared.view, ephemeral=private, wait=True
+        )
+        if not private:  # nobody else can see, link or reply to a private answer
+            await self._posted(prepared, sent)
 
     @ask.autocomplete("source")
     async def _outlet_choices(

@@ -1,5 +1,6 @@
 """`/sources`: search the passages, list the indexed articles, show the last answer's sources;
-for admins, add pages by URL and manage the followed feeds."""
+for admins, add pages by URL, manage the followed feeds, and see the questions the articles
+failed to answer."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from discord.ext import commands
 
 from bot import render, render_web
 from bot.errors import UserError
-from bot.permissions import admin_only, question_quota
+from bot.permissions import admin_check, admin_only, question_quota
+from bot.render_gaps import gaps_embed
 from bot.views import ArticlesPageButton, articles_page, sources_message
+from index.gaps import DEFAULT_DAYS
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot
@@ -135,6 +138,20 @@ class Sources(commands.GroupCog, group_name="sources"):
             raise UserError(f"{render_web.quiet_url(url)} is not followed: see `/sources feeds`.")
         text = f"No longer following {render_web.quiet_url(url)}; its articles stay indexed."
         await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="gaps")
+    @app_commands.describe(days=f"How many days back to look (default {DEFAULT_DAYS})")
+    @admin_check()
+    async def gaps(
+        self,
+        interaction: discord.Interaction[CitebotBot],
+        days: app_commands.Range[int, 1, 365] = DEFAULT_DAYS,
+    ) -> None:
+        """Questions the articles did not answer or that got 👎, grouped (admins only)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        gaps = await self.bot.engine.gaps(self.bot.feedback, days)
+        embed = gaps_embed(gaps, days, self.bot.feedback.keep_days)
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
 
 async def setup(bot: CitebotBot) -> None:

@@ -296,3 +296,13 @@ def format_source(source: Source) -> str:
     meta = ", ".join(x for x in (source.source, (source.published or "")[:10]) if x)
     line = source.title + (f" — {meta}" if meta else "")
     return line + (f" <{source.url}>" if source.url else "")
+
+
+def sources_published(sources: list[Source]) -> str | None:
+    """ "Sources published 2023-01-04 – 2023-01-06" (one date when all agree), or None when no
+    source has a known date."""
+    dates = sorted({s.published[:10] for s in sources if s.published})
+    if not dates:
+        return None
+    span = dates[0] if len(dates) == 1 else f"{dates[0]} – {dates[-1]}"
+    return f"Sources published {span}"

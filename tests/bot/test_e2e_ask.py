@@ -36,15 +36,18 @@ def test_commands_are_registered_in_the_configured_guild(engine: Any, feedback: 
         async with running_bot(emu, engine, feedback):
             pass
         commands = {c["name"]: c for c in emu.commands()}
-        assert set(commands) == {"ask", "sources", "reindex"}
+        assert set(commands) == {"ask", "sources", "reindex", "Find sources"}
+        assert commands["Find sources"]["type"] == 3  # a message context menu
         assert emu.commands(guild=False) == []
         ask = {o["name"]: o for o in commands["ask"]["options"]}
         assert ask["question"]["required"] and ask["source"]["autocomplete"]
         assert not ask["since"]["required"] and not ask["until"]["required"]
         subcommands = {o["name"]: o["type"] for o in commands["sources"]["options"]}
         assert subcommands == {
-            "search": 1, "list": 1, "last": 1, "add": 1, "feeds": 1, "feed-add": 1, "feed-remove": 1
+            "search": 1, "list": 1, "last": 1, "add": 1, "feeds": 1, "feed-add": 1, "feed-remove": 1,
+            "gaps": 1,
         }  # fmt: skip
+        assert ask["private"]["type"] == 5 and not ask["private"]["required"]
         assert str(commands["reindex"]["default_member_permissions"]) == "32"  # Manage Server
 
     run_scenario(scenario)
@@ -56,7 +59,7 @@ def test_commands_are_synced_globally_only_when_they_change(own_engine: Any, fee
             async with running_bot(emu, own_engine, feedback, guild_ids=[]):
                 pass
         names = sorted(c["name"] for c in emu.commands(guild=False))
-        assert names == ["ask", "reindex", "sources"] and emu.commands() == []
+        assert names == ["Find sources", "ask", "reindex", "sources"] and emu.commands() == []
         syncs = emu.requests_to("PUT", r"^/applications/\d+/commands$")
         assert len(syncs) == 1  # the second start found nothing to change
 
@@ -124,7 +127,7 @@ def test_replies_and_answer_channels_are_questions_other_talk_is_not(
             await emu.send_message("lovely weather for a bridge walk")
             await emu.send_message(f"{emu.bot_user.mention} robots?", author=emu.other_bot)
             plain = await emu.send_message("Who discovered the comet?", channel_id=answers.id)
-            in_channel = await emu.wait_for_message(answers.id, replies_to(plain))
+            in_thread = await emu.wait_for_message(int(plain["id"]))  # its own thread
             _, first = await ask_by_mention(emu, "How many robots did the library buy?")
             follow_up = await emu.send_message(
                 "And what about the wheat harvest?", referenced_message=first, reply_ping=False
@@ -132,18 +135,12 @@ def test_replies_and_answer_channels_are_questions_other_talk_is_not(
             second = await emu.wait_for_message(emu.channel.id, replies_to(follow_up))
             bare = await emu.send_message(emu.bot_user.mention)
             hint = await emu.wait_for_message(emu.channel.id, replies_to(bare))
-        assert "discovered a new comet" in embed_text(in_channel)
+        assert "discovered a new comet" in embed_text(in_thread)
+        assert emu.thread(in_thread.channel_id).parent_id == answers.id
         assert "harvested a third less wheat" in embed_text(second)
         assert "/ask" in hint.content
-        answered = {
-            m.payload["message_reference"]["message_id"]
-            for m in emu.messages
-            if m.stamp > since and m.author_id == emu.bot_user.id
-        }
+        answered = [m for m in emu.messages if m.stamp > since and m.author_id == emu.bot_user.id]
         assert len(answered) == 4  # the weather talk and the other bot got nothing
-
-    run_scenario(scenario)
-
 
 def test_an_abstention_is_said_plainly(engine: Any, feedback: Any) -> None:
     async def scenario(emu: DiscordEmulator) -> None:

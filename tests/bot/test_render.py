@@ -98,7 +98,7 @@ def test_an_answer_quotes_with_markers_then_lists_its_sources() -> None:
         "**[1]** [Harbour bridge reopens after two-year repair]"
         "(https://example.org/news/harbour-bridge-reopens) — Port Gazette · 2024-03-14"
     )
-    assert embed.footer.text is None
+    assert embed.footer.text == "Sources published 2024-03-14"
 
 
 def test_an_abstention_is_said_plainly_without_sources() -> None:

@@ -100,7 +100,8 @@ def test_serve_answers_in_the_server_and_stops_on_sigterm(
         process = await run_serve(tmp_path, env, "-v")
         try:
             await emu.wait_for_gateway_frame(2, timeout=60)  # IDENTIFY: set up and synced
-            assert {c["name"] for c in emu.commands()} == {"ask", "sources", "reindex"}
+            names = {c["name"] for c in emu.commands()}
+            assert names == {"ask", "sources", "reindex", "Find sources"}
             question = await emu.send_message(f"{emu.bot_user.mention} Who found the comet?")
             reply = await emu.wait_for_message(
                 emu.channel.id, replies_to(question), timeout=STEP_TIMEOUT
@@ -111,7 +112,7 @@ def test_serve_answers_in_the_server_and_stops_on_sigterm(
         assert "discovered a new comet" in embed_text(reply)
         log = err.decode()
         assert process.returncode == 0, log
-        assert f"registered 3 commands in server {emu.guild.id}" in log
+        assert f"registered 4 commands in server {emu.guild.id}" in log
         assert emu.token not in log + out.decode()
         assert (own_index.data / "feedback.sqlite").is_file()
 

@@ -149,23 +149,26 @@ def test_a_conversation_is_found_from_any_of_its_messages(tmp_path: Path) -> Non
     clock = Clock()
     store = FeedbackStore(tmp_path / "feedback.sqlite", clock=clock)
     first = store.save_answer(an_answer("When did the bridge reopen?"), channel_id=1)
-    store.posted(
-        first, message_id=500, link="https://discord.com/channels/1/1/500", conversation=500
-    )
+    store.posted(first, message_id=500, link="https://discord.com/channels/1/1/500")
+    key = store.answer(first).conversation  # type: ignore[union-attr]
+    assert key is not None  # a new conversation, keyed by its first answer
     follow = store.save_answer(
         an_answer("why?"),
         channel_id=1,
-        conversation=500,
+        conversation=key,
         context=["When did the bridge reopen?", "why?"],
     )
-    store.posted(follow, message_id=501, link=None, conversation=501)  # keeps conversation 500
-    assert store.by_message(501).conversation == 500  # type: ignore[union-attr]
-    turns = store.turns(500)
+    store.posted(follow, message_id=501, link=None)
+    assert store.by_message(501).conversation == key  # type: ignore[union-attr]
+    assert store.turns(key, upto=first)[-1].question == "When did the bridge reopen?"
+    other = store.save_answer(an_answer("Who found the comet?"), channel_id=1)
+    assert store.answer(other).conversation != key  # type: ignore[union-attr]
+    turns = store.turns(key)
     assert [t.question for t in turns] == ["When did the bridge reopen?", "why?"]
     assert turns[0].cited == ("harbour-bridge",) and turns[0].context == ()
     assert turns[1].context == ("When did the bridge reopen?", "why?")
     clock.advance(hours=25)  # a conversation left for a day is not followed up
-    assert store.turns(500) == []
+    assert store.turns(key) == []
 
 
 def test_a_version_1_file_loses_asker_ids_and_keeps_its_answers(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_abstentions_and_down_votes_are_grouped_by_meaning(
     def ask(answer: Answer, *, link: str | None = None, private: bool = False) -> str:
         answer_id = store.save_answer(answer, channel_id=7, private=private)
         if link:
-            store.posted(answer_id, message_id=1, link=link, conversation=None)
+            store.posted(answer_id, message_id=1, link=link)
         clock.now += timedelta(minutes=1)
         return answer_id
 
