@@ -43,9 +43,7 @@ def serve(settings: EngineSettings) -> int:
     point_discord_at(bot_settings.discord_api_base, bot_settings.discord_gateway_url)
     _show_bot_progress()
     engine = Engine(settings)
-    feedback = FeedbackStore(
-        Path(settings.data_dir) / FEEDBACK_FILE, keep_days=settings.keep_questions_days
-    )
+    feedback = feedback_store(settings)
     try:
         asyncio.run(_run(bot_settings, engine, feedback))
     except discord.LoginFailure:
@@ -62,6 +60,13 @@ def serve(settings: EngineSettings) -> int:
             f"Cannot reach Discord at {where} ({exc.__class__.__name__}): check the network."
         )
     return 0
+
+
+def feedback_store(settings: EngineSettings) -> FeedbackStore:
+    """The answers-and-votes store in the data directory, keeping CITEBOT_KEEP_QUESTIONS_DAYS."""
+    return FeedbackStore(
+        Path(settings.data_dir) / FEEDBACK_FILE, keep_days=settings.keep_questions_days
+    )
 
 
 def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:

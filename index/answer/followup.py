@@ -4,7 +4,8 @@ A conversation is a list of `Turn`s (a question and the articles its answer cite
 question is a *follow-up* when it cannot stand on its own:
 
 * it refers back: a pronoun or demonstrative ("it", "they", "that bridge", "how much did that
-  cost?"), or a pointer into the last answer ("the second one", "source 2", "[2]");
+  cost?", "can a child keep one?"), or a pointer into the last answer ("the second one",
+  "source 2", "[2]");
 * or it is short: fewer than two content words ("why?", "how much?", "and the toll?", "who
   paid?"), which also covers most questions with an elided subject.
 
@@ -44,6 +45,7 @@ _CLAUSE_STARTS = frozenset(
     "the a an it he she they we you i there his her their our my your its some no every "
     "all one".split()
 )
+_PREPOSITIONS = frozenset("of from in at on with for about to by".split())
 # "it" with no antecedent: "is it true that ...", "how long does it take".
 _DUMMY_IT = re.compile(
     r"\bit(?:'s| is| was)? (?:true|possible|likely|known|the case|said|reported|raining)\b"
@@ -136,8 +138,11 @@ def refers_back(question: str) -> bool:
             following = words[i + 1] if i + 1 < len(words) else None
             if following is None or following not in _CLAUSE_STARTS:
                 return True
-        if word == "there" and i == len(words) - 1:  # "what happened there?"
+        following = words[i + 1] if i + 1 < len(words) else None
+        if word == "there" and following is None:  # "what happened there?"
             return True
+        if word in ("one", "ones") and (following is None or following in _PREPOSITIONS):
+            return True  # "can a child keep one?", "which one of them"
     return False
 
 

@@ -76,9 +76,9 @@ class GuardedEmbedder:
 class GuardedFeedbackStore(FeedbackStore):
     """The real feedback store; records SQLite work on the event loop."""
 
-    def __init__(self, path: Path, guard: LoopGuard) -> None:
+    def __init__(self, path: Path, guard: LoopGuard, **options: Any) -> None:
         self.guard = guard
-        super().__init__(path)
+        super().__init__(path, **options)
 
     def _connect(self) -> Any:
         self.guard.check("FeedbackStore")

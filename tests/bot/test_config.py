@@ -9,6 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import BotSettings, settings_error
+from bot.runner import feedback_store
+from index.settings import EngineSettings
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +82,20 @@ def test_a_bad_setting_is_named_without_its_value(
 ) -> None:
     message = error_for(monkeypatch, DISCORD_TOKEN="t", **{name: value})
     assert message == f"{name} is not valid: {sentence}."
+
+
+def test_threads_and_retention_are_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    assert BotSettings().answer_in_thread is True
+    monkeypatch.setenv("CITEBOT_ANSWER_IN_THREAD", "false")
+    assert BotSettings().answer_in_thread is False
+    assert EngineSettings().keep_questions_days == 30
+    monkeypatch.setenv("CITEBOT_KEEP_QUESTIONS_DAYS", "7")
+    monkeypatch.setenv("CITEBOT_DATA_DIR", str(tmp_path / "data"))
+    store = feedback_store(EngineSettings())
+    assert store.keep_days == 7 and store.path == tmp_path / "data" / "feedback.sqlite"
+    monkeypatch.setenv("CITEBOT_KEEP_QUESTIONS_DAYS", "0")
+    with pytest.raises(ValidationError, match="keep_questions_days"):
+        EngineSettings()

@@ -142,6 +142,7 @@ def test_replies_and_answer_channels_are_questions_other_talk_is_not(
         answered = [m for m in emu.messages if m.stamp > since and m.author_id == emu.bot_user.id]
         assert len(answered) == 4  # the weather talk and the other bot got nothing
 
+
 def test_an_abstention_is_said_plainly(engine: Any, feedback: Any) -> None:
     async def scenario(emu: DiscordEmulator) -> None:
         async with running_bot(emu, engine, feedback):

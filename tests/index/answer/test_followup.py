@@ -38,6 +38,7 @@ BRIDGE = Turn(
         "why?",
         "and the toll?",
         "Who paid?",
+        "and how long can a child keep one?",
     ],
 )
 def test_questions_that_refer_back_or_are_short_need_the_conversation(question: str) -> None:
@@ -52,6 +53,7 @@ def test_questions_that_refer_back_or_are_short_need_the_conversation(question: 
         "Are there robots for adults at the library?",
         "How much did the harbour bridge repair cost?",
         "What did the mayor say that the toll would be?",
+        "Is one robot enough for a class of children?",
     ],
 )
 def test_questions_that_stand_on_their_own_do_not(question: str) -> None:
