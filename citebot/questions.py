@@ -22,6 +22,7 @@ from index.errors import CitebotError
 
 if TYPE_CHECKING:
     from index.answer.compose import Answer
+    from index.answer.followup import Turn
     from index.answer.retrieval import Filters
     from index.engine import Engine
 
@@ -44,8 +45,13 @@ class Request:
     filters: Filters
     as_of: date | None
     k: int = 5
+    earlier: tuple[Turn, ...] = ()  # the conversation so far (`ask --after`)
 
     def ask(self, engine: Engine) -> Answer:
+        if self.earlier:
+            return engine.ask_after(
+                self.question, self.earlier, k=self.k, filters=self.filters, as_of=self.as_of
+            )[0]
         return engine.ask(self.question, k=self.k, filters=self.filters, as_of=self.as_of)
 
 

@@ -17,7 +17,7 @@ def print_answer(answer: Answer, out: TextIO, asked: str | None = None) -> None:
     """The answer as text: quotes with [n], then the numbered sources (or the closest
     articles, when the articles do not cover the question). Given the question as `asked`,
     say so when only its end was read."""
-    from index.answer.compose import format_source
+    from index.answer.compose import format_source, sources_published
 
     if asked is not None and len(answer.question) < len(" ".join(asked.split())):
         print(f"(Your question was long: only its end was read, “…{answer.question}”.)", file=out)
@@ -29,6 +29,9 @@ def print_answer(answer: Answer, out: TextIO, asked: str | None = None) -> None:
         print("\nSources:", file=out)
         for source in answer.sources:
             print(f"[{source.n}] {format_source(source)}", file=out)
+        published = sources_published(answer.sources)
+        if published:
+            print(published, file=out)
     elif answer.passages:
         print("\nClosest articles:", file=out)
         for title in dict.fromkeys(p.chunk.title for p in answer.passages):

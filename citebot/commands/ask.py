@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from citebot.text import print_answer
 from index.errors import CitebotError
 
 if TYPE_CHECKING:
+    from index.answer.followup import Turn
     from index.engine import Engine
 
 DESCRIPTION = f"""\
@@ -31,6 +33,11 @@ are still answered.
 
 Dates are {DATE_FORMAT}: for --since a year or a month means its first day,
 for --until and --as-of its last day.
+
+With --after, the question is read as the next turn of a conversation that asked those
+questions first (oldest first), as in a Discord thread: a follow-up ("when did it open?") is
+retrieved together with them and prefers the articles they cited; a question that stands on
+its own is answered on its own.
 """
 
 
@@ -53,6 +60,13 @@ def register(subparsers: Subparsers) -> None:
 def _retrieval_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--k", type=_positive, default=5, metavar="N", help="passages to retrieve (default 5)"
+    )
+    parser.add_argument(
+        "--after",
+        action="append",
+        default=[],
+        metavar="QUESTION",
+        help="an earlier question of the conversation (repeat for several, oldest first)",
     )
 
 
@@ -95,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     engine = Engine(engine_settings(args))
     filters = Filters(source=args.source, since=args.since, until=args.until)
     request = Request(question=" ".join(args.question), filters=filters, as_of=args.as_of, k=args.k)
+    if args.after:
+        request = replace(request, earlier=conversation(engine, args.after, request))
     if args.question:
         return _answer_one(engine, request, as_json=args.json)
     if sys.stdin.isatty():
@@ -104,8 +120,22 @@ def run(args: argparse.Namespace) -> int:
     return answer_batch(engine, sys.stdin.buffer, sys.stdout, request)
 
 
+def conversation(engine: Engine, questions: list[str], request: Request) -> tuple[Turn, ...]:
+    """The turns of a conversation that asked `questions` in order (each one is answered, so
+    that a follow-up knows what the last answer cited)."""
+    turns: list[Turn] = []
+    for question in questions:
+        answer, reading = engine.ask_after(
+            question, turns, k=request.k, filters=request.filters, as_of=request.as_of
+        )
+        turns.append(reading.turn([s.article_id for s in answer.sources]))
+    return tuple(turns)
+
+
 def _answer_one(engine: Engine, request: Request, *, as_json: bool) -> int:
     """Answer one question from the command line; with --json, an error is a JSON object too."""
+    if request.earlier:
+        return _answer_after(engine, request, as_json=as_json)
     from index.answer.compose import answer_as_json
 
     try:
@@ -119,4 +149,30 @@ def _answer_one(engine: Engine, request: Request, *, as_json: bool) -> int:
         print(json.dumps(answer_as_json(answer), ensure_ascii=False))
     else:
         print_answer(answer, sys.stdout, asked=request.question)
+    return 0
+
+
+def _answer_after(engine: Engine, request: Request, *, as_json: bool) -> int:
+    """Answer one question as the next turn after `request.earlier`, saying what it followed."""
+    from index.answer.compose import answer_as_json
+
+    answer, reading = engine.ask_after(
+        request.question,
+        request.earlier,
+        k=request.k,
+        filters=request.filters,
+        as_of=request.as_of,
+    )
+    after = reading.after.question if reading.after is not None else None
+    if as_json:
+        result = {
+            **answer_as_json(answer),
+            "follow_up_of": after,
+            "read_with": list(reading.context),
+        }
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    if after is not None:
+        print(f"(Follow-up to: {after})")
+    print_answer(answer, sys.stdout)
     return 0

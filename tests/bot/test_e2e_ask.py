@@ -44,8 +44,8 @@ def test_commands_are_registered_in_the_configured_guild(engine: Any, feedback: 
         assert not ask["since"]["required"] and not ask["until"]["required"]
         subcommands = {o["name"]: o["type"] for o in commands["sources"]["options"]}
         assert subcommands == {
-            "search": 1, "list": 1, "last": 1, "add": 1, "feeds": 1, "feed-add": 1, "feed-remove": 1,
-            "gaps": 1,
+            "search": 1, "list": 1, "last": 1, "gaps": 1,
+            "add": 1, "feeds": 1, "feed-add": 1, "feed-remove": 1,
         }  # fmt: skip
         assert ask["private"]["type"] == 5 and not ask["private"]["required"]
         assert str(commands["reindex"]["default_member_permissions"]) == "32"  # Manage Server

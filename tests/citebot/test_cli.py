@@ -239,3 +239,45 @@ def test_a_long_question_is_answered_and_the_reader_told_it_was_cut(indexed: Pat
     assert first.startswith("(Your question was long: only its end was read, “…")
     assert first.endswith("How much did the harbour bridge repair cost?”.)")
     assert "48 million euros" in "\n".join(rest)
+
+
+def test_ask_after_an_earlier_question_follows_it_up(indexed: Path) -> None:
+    after = ["--after", "When did the harbour bridge reopen?"]
+    result = run("ask", "--data", "data", *after, "how much did it cost?", cwd=indexed)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("(Follow-up to: When did the harbour bridge reopen?)\n")
+    assert "48 million euros" in result.stdout
+    assert result.stdout.rstrip().endswith("Sources published 2024-03-14")
+    alone = run("ask", "--data", "data", "--json", "how much did it cost?", cwd=indexed)
+    assert (
+        json.loads(alone.stdout)["abstained"] and json.loads(alone.stdout)["follow_up_of"] is None
+    )
+    result = run("ask", "--data", "data", "--json", *after, "Who found the comet?", cwd=indexed)
+    data = json.loads(result.stdout)
+    assert data["follow_up_of"] is None and data["read_with"] == ["Who found the comet?"]
+    assert "Rosa Delgado" in data["answer"]
+
+
+def test_gaps_lists_grouped_failed_questions_as_json(indexed: Path) -> None:
+    from index.answer.compose import Answer
+    from index.feedback import FEEDBACK_FILE, FeedbackStore
+
+    assert json.loads(run("gaps", "--data", "data", "--json", cwd=indexed).stdout) == []
+    store = FeedbackStore(indexed / "data" / FEEDBACK_FILE)
+    for question in [
+        "Who won the football match last night?",
+        "who won yesterday's football match?",
+    ]:
+        answer_id = store.save_answer(Answer(question, abstained=True), channel_id=5)
+        store.posted(answer_id, message_id=9, link="https://discord.com/channels/1/5/9")
+    store.save_answer(Answer("Who is the mayor?", abstained=True), channel_id=5, private=True)
+    result = run("gaps", "--data", "data", "--json", cwd=indexed)
+    assert result.returncode == 0, result.stderr
+    (gap,) = json.loads(result.stdout)
+    assert gap["count"] == 2 and gap["abstained"] == 2 and gap["voted_down"] == 0
+    assert gap["question"] == "who won yesterday's football match?"
+    assert gap["link"] == "https://discord.com/channels/1/5/9"
+    text = run("gaps", "--data", "data", cwd=indexed).stdout
+    assert text.startswith("2× who won yesterday's football match? (2 not answered; last ")
+    bad = run("gaps", "--data", "data", "--days", "0", cwd=indexed)
+    assert bad.returncode == 2 and "not a number of days" in bad.stderr

@@ -37,13 +37,20 @@ token closes the socket with 4004; intents are honoured (no MESSAGE_CONTENT inte
 content unless the bot is mentioned or wrote it); Discord's message limits are enforced (400
 ``Invalid Form Body``); the bot's channel permissions are checked; ``mentions`` on the bot's
 messages reflect ``allowed_mentions``; a second interaction callback gets 400 code 40060.
+
+Threads (``threads.py``): the bot starts them with ``Message.create_thread`` or
+``TextChannel.create_thread``, a test with ``emu.start_thread(message, name)`` or
+``emu.create_thread(name)``; ``emu.send_message(..., channel_id=thread.id)`` posts in one.
+Context menus (``actions.py``): ``emu.run_message_command(name, message)`` and
+``emu.run_user_command(name, member)`` run a registered message or user command.
+``DiscordEmulator(now=datetime(...))`` sets the emulated clock (timestamps and snowflakes).
 """
 
 from __future__ import annotations
 
 from .emulator import DiscordEmulator
 from .faults import FaultRule
-from .models import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser
+from .models import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeThread, FakeUser
 from .overrides import discord_pointed_at
 from .records import GatewayFrame, InteractionRecord, RecordedRequest, StoredMessage
 
@@ -53,6 +60,7 @@ __all__ = [
     "FakeGuild",
     "FakeMember",
     "FakeRole",
+    "FakeThread",
     "FakeUser",
     "FaultRule",
     "GatewayFrame",
