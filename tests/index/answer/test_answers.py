@@ -111,11 +111,6 @@ def test_as_of_leaves_out_articles_published_later(engine: Engine) -> None:
     assert {p.chunk.article_id for p in narrower} == {"harbour-bridge", "wheat-harvest"}
 
 
-def test_as_of_keeps_articles_without_a_date(engine: Engine) -> None:
-    answer = engine.ask("Who discovered the comet?", as_of=date(2024, 4, 1))
-    assert [s.article_id for s in answer.sources] == ["comet-sighting"]  # published unknown
-
-
 def test_empty_question_is_a_clear_error(engine: Engine) -> None:
     with pytest.raises(QuestionError, match="empty"):
         engine.ask("   \n ")
