@@ -249,9 +249,7 @@ def test_ask_after_an_earlier_question_follows_it_up(indexed: Path) -> None:
     assert "48 million euros" in result.stdout
     assert result.stdout.rstrip().endswith("Sources published 2024-03-14")
     alone = run("ask", "--data", "data", "--json", "how much did it cost?", cwd=indexed)
-    assert (
-        json.loads(alone.stdout)["abstained"] and json.loads(alone.stdout)["follow_up_of"] is None
-    )
+    assert json.loads(alone.stdout)["abstained"]  # on its own, "it" says nothing
     result = run("ask", "--data", "data", "--json", *after, "Who found the comet?", cwd=indexed)
     data = json.loads(result.stdout)
     assert data["follow_up_of"] is None and data["read_with"] == ["Who found the comet?"]
