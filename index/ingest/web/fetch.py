@@ -33,6 +33,7 @@ from index.settings import DEFAULT_USER_AGENT
 log = logging.getLogger(__name__)
 
 ROBOTS_AGENT = "citebot"
+MAX_CRAWL_DELAY = 60.0  # a longer Crawl-delay would stall a refresh; this much is honoured
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 
@@ -80,7 +81,8 @@ class Page:
 
 
 class HostPacer:
-    """At least `delay` seconds between the starts of two requests to the same host."""
+    """At least `delay` seconds between the starts of two requests to the same host (more
+    where the host's robots.txt asks for a Crawl-delay, up to MAX_CRAWL_DELAY)."""
 
     def __init__(
         self,
@@ -93,6 +95,11 @@ class HostPacer:
         self.sleep = sleep
         self._locks: dict[str, asyncio.Lock] = {}
         self._last: dict[str, float] = {}
+        self._asked: dict[str, float] = {}
+
+    def ask(self, host: str, delay: float) -> None:
+        """A host's own Crawl-delay (honoured up to MAX_CRAWL_DELAY seconds)."""
+        self._asked[host] = min(delay, MAX_CRAWL_DELAY)
 
     async def wait_turn(self, host: str) -> None:
         """Return when a request to `host` may start."""
@@ -100,7 +107,8 @@ class HostPacer:
         async with lock:
             last = self._last.get(host)
             if last is not None:
-                wait = last + self.delay - self.clock()
+                delay = max(self.delay, self._asked.get(host, 0.0))
+                wait = last + delay - self.clock()
                 if wait > 0:
                     await self.sleep(wait)
             self._last[host] = self.clock()
@@ -279,6 +287,7 @@ class Fetcher:
             rules = await asyncio.shield(future)
         except FetchError as exc:
             raise FetchError(f"{url}: {exc}", transient=exc.transient) from None
+        self._pace_as_asked(key, rules)
         if not rules.allows(str(url), ROBOTS_AGENT):
             why = rules.why_not or "does not allow citebot to fetch it"
             raise FetchError(f"{url}: robots.txt of {url.host} {why}")
@@ -294,6 +303,11 @@ class Fetcher:
         if self.robots_cache is not None:
             await self.robots_cache.save(key, rules)
         return rules
+
+    def _pace_as_asked(self, key: str, rules: RobotsRules) -> None:
+        delay = rules.crawl_delay(ROBOTS_AGENT)
+        if delay:
+            self.pacer.ask(key, delay)
 
     async def _fetch_robots(self, url: URL) -> RobotsRules:
         """The host's rules: none (4xx), all refused (5xx, RFC 9309), or the file's."""

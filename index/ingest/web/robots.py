@@ -32,6 +32,13 @@ class RobotsRules:
             return self.allow
         return self.parser.can_fetch(agent, url)
 
+    def crawl_delay(self, agent: str) -> float | None:
+        """The Crawl-delay the file asks of `agent` (seconds), if any."""
+        if self.parser is None:
+            return None
+        delay = self.parser.crawl_delay(agent)
+        return float(delay) if delay else None
+
 
 class RobotsCache(Protocol):
     """Where a fetcher keeps hosts' rules between runs (RFC 9309 allows 24 hours)."""

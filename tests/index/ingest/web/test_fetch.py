@@ -225,6 +225,24 @@ def test_the_fetcher_paces_its_own_requests() -> None:
     run(scenario)
 
 
+def test_a_crawl_delay_in_robots_txt_slows_requests_to_that_host() -> None:
+    async def scenario(site: NewsSite, fetcher: Fetcher) -> None:
+        waits: list[float] = []
+
+        async def record(seconds: float) -> None:
+            waits.append(seconds)
+
+        site.extra["/robots.txt"] = respond(
+            b"User-agent: citebot\nCrawl-delay: 7\nDisallow: /private/\n", "text/plain"
+        )
+        fetcher.pacer = HostPacer(1.0, clock=lambda: 0.0, sleep=record)
+        await fetcher.get(site.url("/news/ferries.html"))
+        await fetcher.get(site.url("/news/tram.html"))
+        assert waits == [7.0, 7.0]  # not the 1 s configured: the site asked for 7
+
+    run(scenario)
+
+
 def test_at_most_the_configured_connections_reach_one_host_at_once() -> None:
     async def scenario(site: NewsSite, fetcher: Fetcher) -> None:
         in_flight: list[int] = [0, 0]  # now, most
