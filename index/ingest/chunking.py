@@ -20,6 +20,12 @@ _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
 _NEXT_START = re.compile(r"""\s+["'“‘(\[]*[\w¿¡]""")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 
+# A word piece of ordinary text spans ~4-5 characters, but the model's tokenizer reads any word
+# over 100 characters (a URL, a table row, a 2 MB blob) as one unknown piece. Each piece is
+# counted as at least 1/16 of its characters, so no chunk holds more than this many characters
+# per word piece of its budget (text at under 16 characters a piece is chunked as before).
+MAX_CHARS_PER_TOKEN = 16
+
 
 @dataclass(frozen=True)
 class Span:
@@ -95,6 +101,17 @@ def _split_paragraphs(text: str) -> list[Span]:
     return out
 
 
+def max_chunk_chars(max_tokens: int) -> int:
+    """The most characters a chunk of `max_tokens` word pieces may hold."""
+    return max_tokens * MAX_CHARS_PER_TOKEN
+
+
+def _cost(span: Span, tokens: int) -> int:
+    """What a span counts against the budget: its word pieces, or its length in characters
+    over MAX_CHARS_PER_TOKEN when that is more."""
+    return max(tokens, -(-(span.end - span.start) // MAX_CHARS_PER_TOKEN))
+
+
 def _split_long(text: str, span: Span, tokens: int, max_tokens: int) -> list[tuple[Span, int]]:
     """Cut one over-long sentence at word boundaries into pieces that fit the window."""
     pieces = -(-tokens // max_tokens)  # ceiling division
@@ -119,33 +136,51 @@ def chunk_text(
     max_tokens: int,
     overlap: int = 1,
 ) -> list[Chunk]:
-    """Group whole sentences into chunks of at most `max_tokens` word pieces.
+    """Group whole sentences into chunks of at most `max_tokens` word pieces and
+    `max_chunk_chars(max_tokens)` characters.
 
     Adjacent chunks share `overlap` sentences. A sentence longer than the window is cut at
-    word boundaries (re-measured, so no piece exceeds it). `text[c.start:c.end] == c.text`.
+    word boundaries, or inside a word longer than the window (re-measured, so no piece exceeds
+    it). `text[c.start:c.end] == c.text`.
     """
     sentences = split_sentences(text)
     if not sentences:
         return []
     lengths = count_tokens([text[s.start : s.end] for s in sentences])
-    units: list[tuple[Span, int]] = []
+    units: list[_Unit] = []
     for span, n in zip(sentences, lengths, strict=True):
         units.extend(_fit(text, span, n, max_tokens, count_tokens))
+    max_chars = max_chunk_chars(max_tokens)
 
     chunks: list[Chunk] = []
     i = 0
     while i < len(units):
-        j, total = i, 0
-        while j < len(units) and (j == i or total + units[j][1] <= max_tokens):
-            total += units[j][1]
+        j, cost = i, 0
+        while j < len(units) and (
+            j == i
+            or (
+                cost + units[j].cost <= max_tokens
+                and units[j].span.end - units[i].span.start <= max_chars
+            )
+        ):
+            cost += units[j].cost
             j += 1
-        start, end = units[i][0].start, units[j - 1][0].end
-        chunks.append(Chunk(start, end, text[start:end], total))
+        start, end = units[i].span.start, units[j - 1].span.end
+        chunks.append(Chunk(start, end, text[start:end], sum(u.tokens for u in units[i:j])))
         if j >= len(units):
             break
         # Step back `overlap` sentences, but always make progress.
         i = max(i + 1, j - overlap)
     return chunks
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence, or a piece of one, that chunks are made of."""
+
+    span: Span
+    tokens: int
+    cost: int  # see `_cost`
 
 
 def _fit(
@@ -154,14 +189,15 @@ def _fit(
     tokens: int,
     max_tokens: int,
     count_tokens: Callable[[Sequence[str]], list[int]],
-) -> list[tuple[Span, int]]:
-    if tokens <= max_tokens:
-        return [(span, tokens)]
-    out: list[tuple[Span, int]] = []
-    for piece, _estimate in _split_long(text, span, tokens, max_tokens):
+) -> list[_Unit]:
+    cost = _cost(span, tokens)
+    if cost <= max_tokens:
+        return [_Unit(span, tokens, cost)]
+    out: list[_Unit] = []
+    for piece, _estimate in _split_long(text, span, cost, max_tokens):
         real = count_tokens([text[piece.start : piece.end]])[0]
-        if real > max_tokens and piece.end - piece.start < span.end - span.start:
+        if _cost(piece, real) > max_tokens and piece.end - piece.start < span.end - span.start:
             out.extend(_fit(text, piece, real, max_tokens, count_tokens))
         else:
-            out.append((piece, real))
+            out.append(_Unit(piece, real, _cost(piece, real)))
     return out

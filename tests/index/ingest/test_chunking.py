@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from index.embed.embedder import WordPieceCounter, resolve_model_path
-from index.ingest.chunking import chunk_text, split_sentences
+from index.ingest.chunking import MAX_CHARS_PER_TOKEN, chunk_text, max_chunk_chars, split_sentences
 from index.ingest.readers import load_articles
 from index.settings import DEFAULT_MODEL
 from tests.conftest import DEMO_ARTICLES
@@ -76,3 +78,29 @@ def test_demo_corpus_chunks_are_exact_and_within_model_window() -> None:
             assert counter([chunk.text])[0] <= 200  # measured by the model's own tokenizer
         total += len(chunks)
     assert total > 100
+
+
+def test_no_chunk_is_longer_than_the_budget_allows_in_characters() -> None:
+    """A 2 MB "word" is one word piece ([UNK]) to the model: it fits any window in tokens, and
+    was stored and returned whole. Cut inside it, no chunk exceeds the budget in characters."""
+    counter = WordPieceCounter(resolve_model_path(DEFAULT_MODEL))
+    blob = "x" * 2_000_000
+    text = f"Before the blob. {blob} After the blob, one more sentence."
+    assert counter([blob]) == [1]
+
+    chunks = chunk_text(text, counter, max_tokens=200, overlap=1)
+
+    assert max(len(c.text) for c in chunks) <= max_chunk_chars(200) == 200 * MAX_CHARS_PER_TOKEN
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    covered = sorted((c.start, c.end) for c in chunks)
+    assert covered[0][0] == 0 and covered[-1][1] == len(text)
+    assert all(b[0] <= a[1] + 1 for a, b in pairwise(covered))  # nothing left out
+    assert all(c.tokens <= 200 for c in chunks)
+
+
+def test_ordinary_text_is_chunked_by_tokens_alone() -> None:
+    counter = WordPieceCounter(resolve_model_path(DEFAULT_MODEL))
+    [article] = [a for a in load_articles(DEMO_ARTICLES).articles if a.id == "Black_Death"]
+    chunks = chunk_text(article.text, counter, max_tokens=200, overlap=1)
+    assert max(c.tokens for c in chunks) > 180  # the character bound never cut these short
+    assert max(len(c.text) for c in chunks) < max_chunk_chars(200) / 2
