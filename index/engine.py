@@ -16,7 +16,7 @@ from index.answer.followup import Reading, Turn, prefer_articles, read_question
 from index.answer.retrieval import Filters, Mode, Passage, Retriever, prepare_query
 from index.embed.embedder import Embedder, make_embedder
 from index.errors import IndexMissingError, QuestionError
-from index.ingest.readers import normalize_text
+from index.ingest.text import normalize_text
 from index.settings import EngineSettings
 from index.store.generations import ArticleRecord, current_generation, open_snapshot
 from index.store.indexer import IndexReport, ProgressCallback, index_params, update_index
@@ -168,6 +168,7 @@ class Engine:
             overlap=self.settings.chunk_overlap,
             rebuild=rebuild,
             approximate_from=self.settings.approximate_from,
+            max_article_mb=self.settings.max_article_mb,
             progress=progress,
         )
         self.retriever()  # open the new generation now, not on the next question

@@ -44,6 +44,11 @@ class EngineSettings(BaseSettings):
     approximate_from: int = Field(
         200_000, ge=1, description="From this many chunks, an approximate (HNSW) index is used."
     )
+    max_article_mb: float = Field(
+        5.0,
+        gt=0,
+        description="Larger article files are skipped and reported (.json/.jsonl: each article).",
+    )
 
     # -- fetching articles from the web (`citebot add`, `citebot refresh`, /sources add) --
     feeds_file: Path = Field(Path("feeds.txt"), description="The list of RSS/Atom feeds.")

@@ -45,6 +45,7 @@ def reindex(
             chunk_tokens=settings.chunk_tokens,
             overlap=settings.chunk_overlap,
             approximate_from=settings.approximate_from,
+            max_article_mb=settings.max_article_mb,
             progress=bar,
         )
     finally:

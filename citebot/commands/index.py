@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
             overlap=settings.chunk_overlap,
             rebuild=args.rebuild,
             approximate_from=settings.approximate_from,
+            max_article_mb=settings.max_article_mb,
             progress=bar,
         )
     finally:
@@ -70,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
         f"Indexed {plural(report.articles, 'article')} ({plural(report.chunks, 'chunk')}) "
         f"in {report.seconds:.1f} s: "
         f"{report.added} added, {report.updated} updated, {report.removed} removed, "
-        f"{report.unchanged} unchanged, {len(report.failed)} failed."
+        f"{report.unchanged} unchanged, {plural(len(report.failed), 'file')} not indexed"
+        + (":" if report.failed else ".")
     )
     for failure in report.failed:
-        print(f"  skipped {failure.path}: {failure.error}")
+        print(f"  {failure.path}: {failure.error}")
     return 0

@@ -10,10 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import re
-import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,6 +20,9 @@ import yaml
 
 from index.errors import ArticlesFolderError
 from index.ingest.dates import parse_published
+from index.ingest.files import list_article_files, too_large
+from index.ingest.library_logs import route_to_debug
+from index.ingest.text import normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +30,12 @@ ARTICLE_SUFFIXES = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf"}
 )
 
+# Files holding many articles: for these the size limit applies to each article's text.
+COLLECTION_SUFFIXES = frozenset({".json", ".jsonl"})
+MAX_ARTICLE_MB = 5.0  # the default of CITEBOT_MAX_ARTICLE_MB
+
 _BINARY_SNIFF_BYTES = 8192
 
-_LINE_BREAKS = re.compile(r"[\x85\u2028]")
-_SPACES = re.compile(r"[\t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-_INVISIBLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200d\u2060\ufeff]")
-_SPACE_RUNS = re.compile(r" {2,}")
-_SPACES_AROUND_NEWLINE = re.compile(r" *\n *")
-_BLANK_LINES = re.compile(r"\n{3,}")
 _ATX_H1 = re.compile(r"# +(.+?)(?: +#+)?")
 
 # Accepted keys per Article field, in order of preference (front matter and JSON objects).
@@ -93,8 +92,18 @@ class _Skip(Exception):
     """The file cannot become an article; the message says why, in one line."""
 
 
-def load_articles(folder: str | Path) -> IngestResult:
-    """Load every article file under ``folder``; bad files are reported, never raised."""
+def load_articles(
+    folder: str | Path,
+    *,
+    max_article_mb: float = MAX_ARTICLE_MB,
+    indexed_paths: Mapping[str, str] | None = None,
+) -> IngestResult:
+    """Load every article file under ``folder``; bad files are reported, never raised.
+
+    A file larger than ``max_article_mb`` (in a .json/.jsonl file: an article whose text is)
+    is skipped. When two files give the same article id, the file the index already holds it
+    from (``indexed_paths``: article id -> file) keeps it, else the first file in order.
+    """
     root = Path(folder).expanduser()
     if not root.is_dir():
         what = " (that is a file, not a folder)" if root.exists() else ""
@@ -103,15 +112,23 @@ def load_articles(folder: str | Path) -> IngestResult:
             "existing folder of .txt, .md, .html or .json articles."
         )
     files, failures = _walk(root)
+    max_bytes = int(max_article_mb * 1024 * 1024)
+    present = {path.relative_to(root).as_posix() for path in files}
+    # An id whose file is still here stays with it (if that file no longer holds the id, the
+    # other file gets it on the next run, once the index has forgotten the old one).
+    owners = {aid: rel for aid, rel in (indexed_paths or {}).items() if rel in present}
     articles: list[Article] = []
     first_seen: dict[str, str] = {}  # article id -> where it was loaded from
     for path in files:
         rel = path.relative_to(root).as_posix()
-        for location, item in _read_file(path, rel):
+        for location, item in _read_file(path, rel, max_bytes):
+            if isinstance(item, Article):
+                item = _within_limit(item, max_bytes)
             if isinstance(item, str):
                 failures.append(_failure(location, item))
-            elif item.id in first_seen:
-                reason = f"duplicate article id '{item.id}' (also in {first_seen[item.id]})"
+            elif item.id in first_seen or owners.get(item.id, rel) != rel:
+                also = first_seen.get(item.id) or owners[item.id]
+                reason = f"duplicate article id '{item.id}' (also in {also})"
                 failures.append(_failure(location, reason))
             else:
                 first_seen[item.id] = location
@@ -127,46 +144,18 @@ def iter_article_files(folder: Path) -> list[Path]:
     return _walk(folder)[0]
 
 
-def normalize_text(text: str) -> str:
-    """Normalise whitespace and invisible characters without changing any word.
-
-    NFC; \\r\\n and \\r become \\n; Unicode spaces and tabs become a space; zero-width and
-    control characters are dropped; space runs collapse; lines are stripped; three or more
-    newlines become one paragraph break (two newlines); the whole is stripped.
-    """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2029", "\n\n")
-    text = _LINE_BREAKS.sub("\n", text)
-    text = _SPACES.sub(" ", text)
-    text = _INVISIBLE.sub("", text)
-    # After dropping invisibles, so that a mark once separated by a zero-width char composes.
-    text = unicodedata.normalize("NFC", text)
-    text = _SPACE_RUNS.sub(" ", text)
-    text = _SPACES_AROUND_NEWLINE.sub("\n", text)
-    text = _BLANK_LINES.sub("\n\n", text)
-    return text.strip()
-
-
 def _walk(root: Path) -> tuple[list[Path], list[IngestFailure]]:
-    files: list[Path] = []
-    failures: list[IngestFailure] = []
-
-    def on_error(exc: OSError) -> None:
-        where = Path(os.path.relpath(exc.filename, root)).as_posix() if exc.filename else "."
-        failures.append(_failure(where, f"cannot read folder: {exc.strerror or exc}"))
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
-        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
-        files.extend(
-            Path(dirpath, name)
-            for name in filenames
-            if not name.startswith(".") and Path(name).suffix.lower() in ARTICLE_SUFFIXES
-        )
-    return sorted(files), failures
+    listing = list_article_files(root, ARTICLE_SUFFIXES)
+    return listing.files, [_failure(where, reason) for where, reason in listing.skipped]
 
 
-def _read_file(path: Path, rel: str) -> list[tuple[str, Article | str]]:
+def _read_file(path: Path, rel: str, max_bytes: int) -> list[tuple[str, Article | str]]:
     """(location, article or error) for each article the file holds."""
     try:
+        if path.suffix.lower() not in COLLECTION_SUFFIXES:
+            reason = too_large(path.stat().st_size, max_bytes)
+            if reason:
+                raise _Skip(reason)
         if path.suffix.lower() == ".pdf":
             return list(_parse_pdf(path.read_bytes(), rel))
         text = _decode(path.read_bytes())
@@ -178,6 +167,11 @@ def _read_file(path: Path, rel: str) -> list[tuple[str, Article | str]]:
     except Exception as exc:  # one odd file must not stop the whole load
         log.exception("Unexpected error while loading %s", rel)
         return [(rel, f"unexpected error: {type(exc).__name__}: {exc}")]
+
+
+def _within_limit(article: Article, max_bytes: int) -> Article | str:
+    """The article, or why it is skipped: its text is larger than the limit."""
+    return too_large(len(article.text.encode("utf-8")), max_bytes, "text of ") or article
 
 
 def _decode(raw: bytes) -> str:
@@ -261,6 +255,7 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 def _parse_html(text: str, rel: str) -> Iterator[tuple[str, Article | str]]:
     import trafilatura  # imported here: it costs ~0.5 s and only HTML needs it
 
+    route_to_debug("trafilatura")  # its ERROR lines on bad HTML: this file is reported once
     doc = trafilatura.bare_extraction(
         text,
         with_metadata=True,

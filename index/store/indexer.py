@@ -19,7 +19,7 @@ import numpy as np
 from index.embed.embedder import TITLE_TOKENS, Embedder, passage_for_embedding
 from index.errors import IndexMismatchError, ReindexRunningError
 from index.ingest.chunking import chunk_text
-from index.ingest.readers import Article, IngestFailure, load_articles
+from index.ingest.readers import MAX_ARTICLE_MB, Article, IngestFailure, load_articles
 from index.store.generations import (
     FAISS_FILE,
     FORMAT_VERSION,
@@ -125,10 +125,13 @@ def update_index(
     rebuild: bool = False,
     approximate_from: int = APPROXIMATE_FROM,
     progress: ProgressCallback | None = None,
+    max_article_mb: float = MAX_ARTICLE_MB,
 ) -> IndexReport:
     """Bring the index in `data_dir` in line with `articles_dir`, embedding only what changed."""
     started = time.perf_counter()
-    loaded = load_articles(articles_dir)
+    loaded = load_articles(
+        articles_dir, max_article_mb=max_article_mb, indexed_paths=_indexed_paths(data_dir)
+    )
     report = index_articles(
         loaded.articles,
         data_dir,
@@ -276,6 +279,21 @@ def _article_hashes(base: Path | None) -> dict[str, str]:
 
     with sqlite3.connect(f"file:{base / SQLITE_FILE}?mode=ro", uri=True) as conn:
         return dict(conn.execute("SELECT id, content_hash FROM articles"))
+
+
+def _indexed_paths(data_dir: Path) -> dict[str, str]:
+    """Article id -> the file it was read from, in the live generation (settles duplicate ids
+    in favour of the file that already holds the article)."""
+    import sqlite3
+
+    try:
+        live = current_generation(data_dir)
+        if live is None:
+            return {}
+        with sqlite3.connect(f"file:{live / SQLITE_FILE}?mode=ro", uri=True) as conn:
+            return dict(conn.execute("SELECT id, path FROM articles"))
+    except (OSError, sqlite3.Error):  # no readable index: the reindex itself will say why
+        return {}
 
 
 def _load_embeddings(base: Path | None, dim: int) -> tuple[np.ndarray, np.ndarray]:

@@ -279,3 +279,34 @@ def test_gaps_lists_grouped_failed_questions_as_json(indexed: Path) -> None:
     assert text.startswith("2× who won yesterday's football match? (2 not answered; last ")
     bad = run("gaps", "--data", "data", "--days", "0", cwd=indexed)
     assert bad.returncode == 2 and "not a number of days" in bad.stderr
+
+
+def test_index_lists_every_file_not_indexed_and_counts_truthfully(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "articles", tmp_path / "articles")
+    first = run("index", "--articles", "articles", "--data", "data", "--json", cwd=tmp_path)
+    assert json.loads(first.stdout)["added"] == 4, first.stderr
+    articles = tmp_path / "articles"
+    # A new file whose record reuses the id of an indexed article, sorted before that article.
+    (articles / "a-feed.jsonl").write_text('{"id": "comet-sighting", "text": "Other text."}\n')
+    (articles / "report.docx").write_bytes(b"PK\x03\x04")
+    (articles / os.fsdecode(b"caf\xe9.txt")).write_text("Cafe\nBody.\n")
+    with open(articles / "huge.txt", "wb") as fh:  # 50 MB, sparse
+        fh.truncate(50 * 1024 * 1024)
+
+    result = run("index", "--articles", "articles", "--data", "data", "--json", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 4)
+    failed = {f["path"]: f["error"] for f in report["failed"]}
+    assert failed == {
+        "a-feed.jsonl#1": "duplicate article id 'comet-sighting' (also in comet-sighting.txt)",
+        "caf\ufffd.txt": "the file name is not valid UTF-8: rename it",
+        "huge.txt": "50.0 MB, more than CITEBOT_MAX_ARTICLE_MB (5 MB)",
+        "report.docx": failed["report.docx"],
+    }
+    assert failed["report.docx"].startswith("not an article file (citebot reads ")
+    text = run("index", "--articles", "articles", "--data", "data", cwd=tmp_path).stdout
+    assert "4 unchanged, 4 files not indexed:\n" in text
+    assert "\n  a-feed.jsonl#1: duplicate article id 'comet-sighting'" in text
+    assert text.count("\n  ") == 4

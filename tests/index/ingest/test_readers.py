@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 from pathlib import Path
 
 import pytest
 
 from index.errors import ArticlesFolderError
+from index.ingest import readers
 from index.ingest.readers import (
+    ARTICLE_SUFFIXES,
     Article,
     IngestFailure,
     iter_article_files,
@@ -364,3 +368,132 @@ def test_parse_published_accepts_yaml_date_objects() -> None:
 
     assert parse_published(dt.date(2024, 3, 5)) == "2024-03-05"
     assert parse_published(dt.datetime(2024, 3, 5, 14, 30, 15, 999)) == "2024-03-05T14:30:15+00:00"
+
+
+# --- what is not read, and why (issue 13 item 6, issue 15 items 4 and 5) ----------------------
+
+
+def test_every_file_that_is_not_an_article_is_listed_with_the_types_read(tmp_path: Path) -> None:
+    write(tmp_path, "good.txt", "Good\nBody.\n")
+    write(tmp_path, "report.docx", b"PK\x03\x04")
+    write(tmp_path, "pictures/photo.JPG", b"\xff\xd8\xff")
+    write(tmp_path, "README", "notes")
+    write(tmp_path, ".hidden.docx", "hidden files are not articles, nor reported")
+
+    result = load_articles(tmp_path)
+
+    assert [a.id for a in result.articles] == ["good"]
+    readable = ", ".join(sorted(ARTICLE_SUFFIXES))
+    assert {(f.path, f.error) for f in result.failures} == {
+        ("README", f"not an article file (citebot reads {readable})"),
+        ("pictures/photo.JPG", f"not an article file (citebot reads {readable})"),
+        ("report.docx", f"not an article file (citebot reads {readable})"),
+    }
+
+
+def test_a_newly_registered_suffix_is_read_not_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "notes.rst", "Notes\nBody.\n")
+    assert [f.path for f in load_articles(tmp_path).failures] == ["notes.rst"]
+    monkeypatch.setattr(readers, "ARTICLE_SUFFIXES", ARTICLE_SUFFIXES | {".rst"})
+    monkeypatch.setitem(readers._PARSERS, ".rst", readers._parse_txt)
+    result = load_articles(tmp_path)
+    assert ([a.id for a in result.articles], result.failures) == (["notes"], [])
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_and_the_rest_loaded(tmp_path: Path) -> None:
+    write(tmp_path, "good.txt", "Good\nBody.\n")
+    (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("Cafe\nBody.\n")
+    (tmp_path / os.fsdecode(b"dossier-\xe9t\xe9")).mkdir()
+    (tmp_path / os.fsdecode(b"dossier-\xe9t\xe9") / "inside.txt").write_text("In\nBody.\n")
+
+    result = load_articles(tmp_path)
+
+    assert [a.id for a in result.articles] == ["good"]
+    assert result.failures == [
+        IngestFailure("caf\ufffd.txt", "the file name is not valid UTF-8: rename it"),
+        IngestFailure("dossier-\ufffdt\ufffd", "the folder name is not valid UTF-8: rename it"),
+    ]
+
+
+def test_folders_nested_a_thousand_deep_are_read(tmp_path: Path) -> None:
+    write(tmp_path, "top.txt", "Top\nBody.\n")
+    levels = [tmp_path / ("d/" * n).rstrip("/") for n in range(1, 1001)]
+    for level in levels:  # os.walk recursed once per level: past ~990 it raised RecursionError
+        level.mkdir()
+    (levels[-1] / "deep.txt").write_text("Deep\nBody.\n")
+    try:
+        result = load_articles(tmp_path)
+    finally:  # shutil.rmtree (pytest's clean-up) would recurse as deep: undo it level by level
+        (levels[-1] / "deep.txt").unlink()
+        for level in reversed(levels):
+            level.rmdir()
+
+    assert sorted(a.title for a in result.articles) == ["Deep", "Top"]
+    assert result.failures == []
+
+
+def test_a_file_over_the_size_limit_is_skipped_at_once(tmp_path: Path) -> None:
+    write(tmp_path, "good.txt", "Good\nBody.\n")
+    with open(tmp_path / "huge.txt", "wb") as fh:  # sparse: 50 MB that take no time to write
+        fh.truncate(50 * 1024 * 1024)
+    write(tmp_path, "feed.jsonl", json.dumps({"text": "x " * 400_000}) + "\n" + '{"text": "Ok."}\n')
+
+    result = load_articles(tmp_path, max_article_mb=0.5)
+
+    assert sorted(a.id for a in result.articles) == ["feed#2", "good"]
+    assert {(f.path, f.error) for f in result.failures} == {
+        ("huge.txt", "50.0 MB, more than CITEBOT_MAX_ARTICLE_MB (0.5 MB)"),
+        ("feed.jsonl#1", "text of 0.8 MB, more than CITEBOT_MAX_ARTICLE_MB (0.5 MB)"),
+    }
+
+
+def test_duplicate_ids_keep_the_file_already_indexed(tmp_path: Path) -> None:
+    """A new file reusing an indexed article's id is the one skipped (not the article's own)."""
+    write(tmp_path, "comet.txt", "Comet\nA comet was seen.\n")
+    write(tmp_path, "a-feed.jsonl", '{"id": "comet", "text": "Something else."}\n')
+
+    result = load_articles(tmp_path, indexed_paths={"comet": "comet.txt"})
+
+    assert [(a.id, a.path) for a in result.articles] == [("comet", "comet.txt")]
+    assert result.failures == [
+        IngestFailure("a-feed.jsonl#1", "duplicate article id 'comet' (also in comet.txt)")
+    ]
+    # Without an index (or once comet.txt is gone), the first in file order wins as before.
+    assert [a.path for a in load_articles(tmp_path).articles] == ["a-feed.jsonl"]
+
+
+class Collected(logging.Handler):
+    """Every record that reaches the root logger, as a user's log configuration would see it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_html_that_trafilatura_cannot_parse_is_reported_once_and_logs_only_debug(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "garbage.html", b"\xff\xfe\x00garbage")  # trafilatura logged ERROR lines
+    write(tmp_path, "empty-body.html", "<html><head><title>t</title></head><body><p>")
+    root, seen = logging.getLogger(), Collected()
+    level = root.level
+    root.addHandler(seen)
+    root.setLevel(logging.DEBUG)
+    try:
+        result = load_articles(tmp_path)
+    finally:
+        root.removeHandler(seen)
+        root.setLevel(level)
+
+    assert result.failures == [
+        IngestFailure("empty-body.html", "no article text found in HTML"),
+        IngestFailure("garbage.html", "no article text found in HTML"),
+    ]
+    assert [r.getMessage() for r in seen.records if r.levelno >= logging.WARNING] == []
+    routed = [r.getMessage() for r in seen.records if r.name == "index.ingest.library_logs"]
+    assert any(m.startswith("trafilatura.") and "ERROR" in m for m in routed), routed
