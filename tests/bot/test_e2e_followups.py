@@ -157,3 +157,25 @@ def test_the_date_of_asking_is_the_messages(engine: Any, feedback: Any) -> None:
         assert "Sources published 2024-05-02" in footer(reply)
 
     run_scenario(today)
+
+
+def test_a_thread_the_bot_started_keeps_its_conversation_across_a_restart(
+    engine: Any, feedback: Any
+) -> None:
+    async def scenario(emu: DiscordEmulator) -> None:
+        answers = emu.add_text_channel("ask-here")
+        async with running_bot(emu, engine, feedback, answer_channel_ids=[answers.id]):
+            question = await emu.send_message(BRIDGE_QUESTION, channel_id=answers.id)
+            thread_id = int(question["id"])
+            await emu.wait_for_message(thread_id, timeout=STEP_TIMEOUT)
+        # Restarted, and the channel is no longer an answer channel: the bot's own thread is
+        # still a conversation with it, remembered in SQLite.
+        async with running_bot(emu, engine, feedback, answer_channel_ids=[]):
+            follow_up = await emu.send_message("why was it closed?", channel_id=thread_id)
+            answer = await emu.wait_for_message(
+                thread_id, replies_to(follow_up), timeout=STEP_TIMEOUT
+            )
+        assert "closed in March 2022 when inspectors found corrosion" in embed_text(answer)
+        assert footer(answer).startswith(f"Follow-up to: {BRIDGE_QUESTION}")
+
+    run_scenario(scenario)
