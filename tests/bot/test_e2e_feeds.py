@@ -214,7 +214,7 @@ def test_admins_follow_list_and_drop_feeds(
         listing = after.embeds[0]["description"]
         assert listing.startswith(f"**1.** **Eastport City Hall** <{atom}> — read <t:")
         assert "2 entries · 2 articles added · 0 pages failed" in listing
-        assert "last refresh: 1 feeds (0 failed): 2 added" in after.embeds[0]["footer"]["text"]
+        assert "last refresh: 1 feed (0 failed): 2 added" in after.embeds[0]["footer"]["text"]
         assert dropped.content == f"No longer following <{atom}>; its articles stay indexed."
         assert unknown.content == f"<{atom}> is not followed: see `/sources feeds`."
         assert "Night trams will run through the old town again" in embed_text(answer)

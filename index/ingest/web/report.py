@@ -66,7 +66,8 @@ class FetchReport:
         text = f"{counts}, {len(self.removed)} removed"
         if self.feeds:
             failed = sum(1 for f in self.feeds if f.status == "failed")
-            text = f"{len(self.feeds)} feeds ({failed} failed): {text}"
+            feeds = "1 feed" if len(self.feeds) == 1 else f"{len(self.feeds)} feeds"
+            text = f"{feeds} ({failed} failed): {text}"
         return text
 
     def as_json(self) -> dict[str, Any]:
