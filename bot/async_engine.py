@@ -24,9 +24,11 @@ from index.engine import Engine, IndexStatus
 from index.errors import CitebotError, ReindexRunningError
 from index.feedback import FeedbackStore
 from index.gaps import Gap, coverage_gaps
+from index.progress import ProgressCallback
 from index.settings import EngineSettings
 from index.store.generations import ArticleRecord
-from index.store.indexer import IndexReport, ProgressCallback
+from index.store.indexer import IndexReport
+from index.store.writer_lock import ReindexClaim
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ QUERY_WORKERS = 4
 QUERY_THREAD_PREFIX = "citebot-engine"
 REINDEX_THREAD_NAME = "citebot-reindex"
 REINDEX_RUNNING = "A reindex is already running: wait for it to finish before starting another."
+CLAIM_POLL_SECONDS = 0.5  # how often a waiting reindex looks again when it cannot be told
 
 
 class AsyncEngine:
@@ -45,8 +48,7 @@ class AsyncEngine:
     def __init__(self, engine: Engine, workers: int = QUERY_WORKERS) -> None:
         self._engine = engine
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=QUERY_THREAD_PREFIX)
-        self._reindexing = False
-        self._idle = asyncio.Event()
+        self._idle = asyncio.Event()  # set while no reindex started here is running
         self._idle.set()
         self._outlets: tuple[int, list[str]] | None = None
 
@@ -134,28 +136,59 @@ class AsyncEngine:
 
     @property
     def reindexing(self) -> bool:
-        """Whether this bot is running a reindex."""
-        return self._reindexing
+        """Whether a reindex of this bot's index is running in this process."""
+        return self._engine.reindex_running
+
+    def claim_reindex(self) -> ReindexClaim:
+        """Claim the one reindex at once (no I/O): raises ReindexRunningError if one runs.
+
+        Call it before the first await of a command, then pass the claim to `reindex`; or
+        hold it (`with claim:`) around other work that must not overlap a reindex.
+        """
+        try:
+            return self._engine.claim_reindex()
+        except ReindexRunningError as exc:
+            raise ReindexRunningError(REINDEX_RUNNING) from exc
+
+    async def wait_for_reindex_claim(self) -> ReindexClaim:
+        """Claim the one reindex, waiting for a running one (in this process) to finish."""
+        while True:
+            try:
+                return self.claim_reindex()
+            except ReindexRunningError:
+                log.info("waiting for the running reindex to finish")
+                if self._idle.is_set():  # run by someone else: look again shortly
+                    await asyncio.sleep(CLAIM_POLL_SECONDS)
+                else:
+                    await self._idle.wait()
 
     async def reindex(
-        self, progress: ProgressCallback | None = None, *, wait: bool = False
+        self,
+        progress: ProgressCallback | None = None,
+        *,
+        wait: bool = False,
+        claim: ReindexClaim | None = None,
     ) -> IndexReport:
         """Reindex incrementally in a thread of its own; one at a time.
 
         While one runs, another is refused, or with `wait` (a scheduled refresh) started
-        once the running one has finished.
+        once the running one has finished. A reindex run by another process is refused
+        (ReindexRunningError) either way. The claim (taken here unless given) is released
+        when the reindex thread ends.
         """
-        while self._reindexing:
-            if not wait:
-                raise ReindexRunningError(REINDEX_RUNNING)
-            log.info("waiting for the running reindex to finish")
-            await self._idle.wait()
-        self._reindexing = True
+        if claim is None:
+            claim = await self.wait_for_reindex_claim() if wait else self.claim_reindex()
+
+        def run() -> IndexReport:
+            try:
+                return self._engine.reindex(progress, claim=claim)
+            finally:
+                claim.release()
+
         self._idle.clear()
         try:
-            return await _in_daemon_thread(self._engine.reindex, progress)
+            return await _in_daemon_thread(run)  # starts the thread before its first await
         finally:
-            self._reindexing = False
             self._idle.set()
 
     def close(self) -> None:

@@ -17,10 +17,11 @@ from index.answer.retrieval import Filters, Mode, Passage, Retriever, prepare_qu
 from index.embed.embedder import Embedder, make_embedder
 from index.errors import IndexMissingError, QuestionError
 from index.ingest.text import normalize_text
+from index.progress import ProgressCallback
 from index.settings import EngineSettings
 from index.store.generations import ArticleRecord, current_generation, open_snapshot
-from index.store.indexer import IndexReport, ProgressCallback, index_params, update_index
-from index.store.lexical import LexicalIndex
+from index.store.indexer import IndexReport, index_params, update_index
+from index.store.writer_lock import ReindexClaim, reindex_running
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class Engine:
         with self._reload_lock:
             if self._retriever is None or live != self._retriever.snapshot.path:
                 snapshot = open_snapshot(self.data_dir, self.params)
-                self._retriever = Retriever(snapshot, LexicalIndex.load(snapshot.path))
+                self._retriever = Retriever(snapshot, snapshot.lexical)
                 log.info("opened index generation %d", snapshot.generation)
             return self._retriever
 
@@ -156,10 +157,33 @@ class Engine:
         """The passages that support (or contradict) each claim of `message` (answer/claims.py)."""
         return check_message(message, lambda claim: self.ask(claim, as_of=as_of))
 
+    def claim_reindex(self) -> ReindexClaim:
+        """Claim the right to reindex, at once and without I/O (safe on an event loop).
+
+        Raises ReindexRunningError if a reindex of this data directory is claimed in this
+        process; `reindex(claim=...)` then also keeps out other processes. Use it as a context
+        manager to hold it around other work that must not overlap a reindex (fetching feeds
+        into the articles folder, say), then call `reindex(claim=claim)` inside.
+        """
+        return ReindexClaim(self.data_dir)
+
+    @property
+    def reindex_running(self) -> bool:
+        """Whether a reindex of this data directory is claimed in this process."""
+        return reindex_running(self.data_dir)
+
     def reindex(
-        self, progress: ProgressCallback | None = None, rebuild: bool = False
+        self,
+        progress: ProgressCallback | None = None,
+        rebuild: bool = False,
+        claim: ReindexClaim | None = None,
     ) -> IndexReport:
-        """Incrementally reindex the articles folder, then swap the new index in."""
+        """Incrementally reindex the articles folder, then swap the new index in.
+
+        One at a time per data directory: raises ReindexRunningError at once if another
+        reindex runs (here or in another process). With `claim` (from `claim_reindex`), that
+        claim is used and left to its owner to release.
+        """
         report = update_index(
             Path(self.settings.articles_dir),
             self.data_dir,
@@ -170,6 +194,7 @@ class Engine:
             approximate_from=self.settings.approximate_from,
             max_article_mb=self.settings.max_article_mb,
             progress=progress,
+            claim=claim,
         )
         self.retriever()  # open the new generation now, not on the next question
         return report

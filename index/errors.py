@@ -33,3 +33,7 @@ class QuestionError(CitebotError):
 
 class SettingsError(CitebotError):
     """A setting (environment, `.env` or flag) has a value that is not allowed."""
+
+
+class DiskFullError(CitebotError):
+    """The data directory's filesystem has no room for the new index generation."""

@@ -12,10 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.async_engine import REINDEX_RUNNING
 from bot.permissions import admin_only
-from index.errors import ReindexRunningError
+from index.progress import Progress
 from index.store.indexer import IndexReport
+from index.store.writer_lock import ReindexClaim
 
 if TYPE_CHECKING:
     from bot.client import CitebotBot
@@ -33,8 +33,8 @@ class ProgressTracker:
     def __init__(self) -> None:
         self.latest: tuple[str | None, int, int] = (None, 0, 0)
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        self.latest = (stage, done, total)  # one assignment: atomic across threads
+    def __call__(self, progress: Progress) -> None:
+        self.latest = (progress.stage, progress.done, progress.total)  # one atomic assignment
 
 
 class ProgressMessage:
@@ -82,26 +82,27 @@ class Admin(commands.Cog):
     def __init__(self, bot: CitebotBot) -> None:
         self.bot = bot
         self.token_lifetime = TOKEN_LIFETIME
-        self._running = asyncio.Lock()  # taken before the first await: no double start
 
     @app_commands.command(name="reindex")
     @admin_only()
     async def reindex(self, interaction: discord.Interaction[CitebotBot]) -> None:
         """Index new and changed articles (admins only); questions are answered meanwhile."""
-        if self._running.locked() or self.bot.engine.reindexing:
-            raise ReindexRunningError(REINDEX_RUNNING)
-        async with self._running:
+        claim = self.bot.engine.claim_reindex()  # before the first await: no double start
+        try:
             log.info("reindex started by user %d", interaction.user.id)
             progress = ProgressMessage(interaction, self.token_lifetime)
             await progress.start(render.reindex_progress(None))
-            report = await self._reindex(progress)
+        except BaseException:
+            claim.release()
+            raise
+        report = await self._reindex(progress, claim)
         log.info("reindex finished: %s", report.as_json())
         await progress.show(render.reindex_report(report))
 
-    async def _reindex(self, progress: ProgressMessage) -> IndexReport:
-        """Run the reindex, showing its progress every few seconds."""
+    async def _reindex(self, progress: ProgressMessage, claim: ReindexClaim) -> IndexReport:
+        """Run the reindex (which releases `claim`), showing its progress every few seconds."""
         tracker = ProgressTracker()
-        task = asyncio.ensure_future(self.bot.engine.reindex(tracker))
+        task = asyncio.ensure_future(self.bot.engine.reindex(tracker, claim=claim))
         try:
             while not task.done():
                 await asyncio.wait({task}, timeout=PROGRESS_INTERVAL)

@@ -72,24 +72,12 @@ def prepare_query(text: str, embedder: Embedder) -> Query:
 
 def allowed_chunks(snapshot: IndexSnapshot, filters: Filters) -> np.ndarray:
     """Chunk ids of the articles that pass `filters`."""
-    clauses, params = [], []
-    if filters.source:
-        clauses.append("lower(a.source) = lower(?)")
-        params.append(filters.source.strip())
-    if filters.since:
-        clauses.append("a.published IS NOT NULL AND substr(a.published, 1, 10) >= ?")
-        params.append(filters.since.isoformat())
-    if filters.until:
-        clauses.append("a.published IS NOT NULL AND substr(a.published, 1, 10) <= ?")
-        params.append(filters.until.isoformat())
-    if filters.as_of:
-        clauses.append("(a.published IS NULL OR substr(a.published, 1, 10) <= ?)")
-        params.append(filters.as_of.isoformat())
-    where = " AND ".join(clauses) or "1"
-    rows = snapshot.db.execute(
-        f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}", params
-    ).fetchall()
-    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    return snapshot.chunk_ids_where(
+        source=filters.source,
+        since=filters.since.isoformat() if filters.since else None,
+        until=filters.until.isoformat() if filters.until else None,
+        as_of=filters.as_of.isoformat() if filters.as_of else None,
+    )
 
 
 class Retriever:

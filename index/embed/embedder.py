@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_SEQ = 256
 TITLE_TOKENS = 32  # at most this many word pieces of the title are prepended when embedding
 
-ProgressCallback = Callable[[int, int], None]
 SMALL_BATCH = 4  # up to this many texts are embedded on a single thread
 _THREADS_LOCK = threading.Lock()
 
@@ -42,9 +41,11 @@ class Embedder(Protocol):
         ...
 
     def embed(
-        self, texts: Sequence[str], *, progress: ProgressCallback | None = None
+        self, texts: Sequence[str], *, progress: Callable[[int, int], None] | None = None
     ) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text."""
+        """L2-normalised float32 vectors, one row per text; `progress(done, total)` is called
+        after each internal batch. (A reindex calls this on a few texts at a time and reports
+        its own progress: see index/progress.py.)"""
         ...
 
 
@@ -156,7 +157,7 @@ class SentenceTransformerEmbedder(CountsWordPieces):
         return self._model
 
     def embed(
-        self, texts: Sequence[str], *, progress: ProgressCallback | None = None
+        self, texts: Sequence[str], *, progress: Callable[[int, int], None] | None = None
     ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -201,7 +202,7 @@ def in_length_order(
     batch_size: int,
     dim: int,
     run: Callable[[np.ndarray], np.ndarray],
-    progress: ProgressCallback | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Embed in batches of similar length (longest first: no padding is wasted, and memory
     peaks at once); `run(indices)` embeds those texts. Rows come back in input order."""

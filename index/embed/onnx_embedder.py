@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from index.embed.embedder import (
     DEFAULT_MAX_SEQ,
     SMALL_BATCH,
     CountsWordPieces,
-    ProgressCallback,
     WordPieceCounter,
     in_length_order,
     model_fingerprint,
@@ -164,7 +163,7 @@ class OnnxEmbedder(CountsWordPieces):
         return session
 
     def embed(
-        self, texts: Sequence[str], *, progress: ProgressCallback | None = None
+        self, texts: Sequence[str], *, progress: Callable[[int, int], None] | None = None
     ) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text, in input order."""
         if not texts:

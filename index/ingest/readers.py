@@ -10,8 +10,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -92,6 +93,19 @@ class _Skip(Exception):
     """The file cannot become an article; the message says why, in one line."""
 
 
+@dataclass(frozen=True)
+class UnchangedFile:
+    """A file the caller already knows (see `iter_articles`), with the article ids it holds."""
+
+    path: str
+    article_ids: tuple[str, ...]
+
+
+# Given a file's path (relative to the folder, "/"-separated) and its os.stat result: the ids
+# of the articles it held when last read if it is known to be unchanged, else None.
+KnownFile = Callable[[str, os.stat_result], Sequence[str] | None]
+
+
 def load_articles(
     folder: str | Path,
     *,
@@ -104,6 +118,33 @@ def load_articles(
     is skipped. When two files give the same article id, the file the index already holds it
     from (``indexed_paths``: article id -> file) keeps it, else the first file in order.
     """
+    articles: list[Article] = []
+    failures: list[IngestFailure] = []
+    found = iter_articles(folder, max_article_mb=max_article_mb, indexed_paths=indexed_paths)
+    for _, item in found:
+        if isinstance(item, Article):
+            articles.append(item)
+        elif isinstance(item, IngestFailure):
+            failures.append(item)
+    for failure in failures:
+        log.debug("Skipped %s: %s", failure.path, failure.error)
+    log.info("Loaded %d articles from %s (%d failures)", len(articles), folder, len(failures))
+    return IngestResult(articles=articles, failures=failures)
+
+
+def iter_articles(
+    folder: str | Path,
+    *,
+    max_article_mb: float = MAX_ARTICLE_MB,
+    indexed_paths: Mapping[str, str] | None = None,
+    known: KnownFile | None = None,
+) -> Iterator[tuple[str, Article | IngestFailure | UnchangedFile]]:
+    """(file, article or failure) for every article and bad file or record under ``folder``,
+    one file at a time, so that memory does not grow with the folder (see `load_articles`).
+
+    A file for which ``known(path, stat)`` returns article ids is not read: it yields one
+    `UnchangedFile` instead (its ids still count for duplicate detection).
+    """
     root = Path(folder).expanduser()
     if not root.is_dir():
         what = " (that is a file, not a folder)" if root.exists() else ""
@@ -112,31 +153,52 @@ def load_articles(
             "existing folder of .txt, .md, .html or .json articles."
         )
     files, failures = _walk(root)
+    for failure in failures:
+        yield failure.path, failure
     max_bytes = int(max_article_mb * 1024 * 1024)
     present = {path.relative_to(root).as_posix() for path in files}
     # An id whose file is still here stays with it (if that file no longer holds the id, the
     # other file gets it on the next run, once the index has forgotten the old one).
     owners = {aid: rel for aid, rel in (indexed_paths or {}).items() if rel in present}
-    articles: list[Article] = []
     first_seen: dict[str, str] = {}  # article id -> where it was loaded from
     for path in files:
         rel = path.relative_to(root).as_posix()
+        ids = _known_ids(path, rel, known)
+        if ids is not None:
+            first_seen.update((article_id, rel) for article_id in ids)
+            yield rel, UnchangedFile(rel, tuple(ids))
+            continue
         for location, item in _read_file(path, rel, max_bytes):
             if isinstance(item, Article):
                 item = _within_limit(item, max_bytes)
             if isinstance(item, str):
-                failures.append(_failure(location, item))
+                yield rel, _failure(location, item)
             elif item.id in first_seen or owners.get(item.id, rel) != rel:
                 also = first_seen.get(item.id) or owners[item.id]
                 reason = f"duplicate article id '{item.id}' (also in {also})"
-                failures.append(_failure(location, reason))
+                yield rel, _failure(location, reason)
             else:
                 first_seen[item.id] = location
-                articles.append(item)
-    for failure in failures:
-        log.debug("Skipped %s: %s", failure.path, failure.error)
-    log.info("Loaded %d articles from %s (%d failures)", len(articles), root, len(failures))
-    return IngestResult(articles=articles, failures=failures)
+                yield rel, item
+
+
+def read_article_file(
+    folder: str | Path, rel: str, *, max_article_mb: float = MAX_ARTICLE_MB
+) -> list[Article]:
+    """The good articles of one file of ``folder`` (``rel`` as `iter_articles` gives it)."""
+    root, max_bytes = Path(folder).expanduser(), int(max_article_mb * 1024 * 1024)
+    found = [item for _, item in _read_file(root / rel, rel, max_bytes)]
+    kept = [_within_limit(item, max_bytes) for item in found if isinstance(item, Article)]
+    return [item for item in kept if isinstance(item, Article)]
+
+
+def _known_ids(path: Path, rel: str, known: KnownFile | None) -> Sequence[str] | None:
+    if known is None:
+        return None
+    try:
+        return known(rel, path.stat())
+    except OSError:
+        return None
 
 
 def iter_article_files(folder: Path) -> list[Path]:

@@ -1,58 +1,45 @@
-"""Incremental, crash-safe reindexing of an articles folder into a data directory."""
+"""Incremental, crash-safe, streaming reindexing of articles into a data directory.
+
+A reindex reads the articles folder twice: first to find what changed (files whose size and
+modification time match what was indexed are not even read), then to process only the
+changed articles, a batch at a time (`BATCH_CHUNKS`): chunk, look embeddings up by content,
+embed the rest, store. Memory therefore does not grow with the collection or the change, and
+the time taken follows the change. See writer.py for what is written, layout.py for where.
+"""
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
 from index.embed.embedder import TITLE_TOKENS, Embedder, passage_for_embedding
-from index.errors import IndexMismatchError, ReindexRunningError
+from index.errors import DiskFullError, IndexMismatchError
 from index.ingest.chunking import chunk_text
-from index.ingest.readers import MAX_ARTICLE_MB, Article, IngestFailure, load_articles
-from index.store.generations import (
-    FAISS_FILE,
-    FORMAT_VERSION,
-    MANIFEST_FILE,
-    SQLITE_FILE,
-    check_compatible,
-    current_generation,
-    ensure_data_dir,
-    generation_number,
-    ids_array,
-    new_database,
-    publish,
-    read_manifest,
-    remove_stale,
-)
-from index.store.lexical import LexicalIndex
-from index.store.vectors import (
-    APPROXIMATE_FROM,
-    EMBEDDINGS_FILE,
-    HNSW_SQ8,
-    IDS_FILE,
-    add_vectors,
-    build_index,
-    choose_kind,
-)
+from index.ingest.readers import MAX_ARTICLE_MB, Article, IngestFailure
+from index.progress import EMBEDDING, READING, WRITING, Progress, ProgressCallback
+from index.store.files import free_bytes, is_disk_full, tree_bytes
+from index.store.generations import check_compatible, describe_changes
+from index.store.layout import FORMAT_VERSION, VECTORS_FILE, current_generation, read_manifest
+from index.store.sources import ArticleSource, FolderSource, Plan, Source
+from index.store.vectors import APPROXIMATE_FROM
+from index.store.writer import ChunkedArticle, GenerationWriter
+from index.store.writer_lock import ReindexClaim, writer_lock
 
 log = logging.getLogger(__name__)
 
-LOCK_FILE = ".writer.lock"
-SPLITTER_VERSION = 1
+__all__ = ["IndexReport", "index_articles", "index_params", "update_index", "writer_lock"]
 
-# (stage, done, total): stage is "embedding" or "writing".
-ProgressCallback = Callable[[str, int, int], None]
+SPLITTER_VERSION = 1
+BATCH_CHUNKS = 512  # chunks chunked, embedded and stored together
+MIN_CHUNK_TOKENS = 16
+BYTES_PER_TEXT_CHAR = 6  # disk an indexed character of text takes, all files (measured: see README)
+MIB = 1 << 20
 
 
 @dataclass
@@ -67,9 +54,13 @@ class IndexReport:
     articles: int = 0
     chunks: int = 0
     seconds: float = 0.0
+    embedded: int = 0  # texts the model embedded this run (logged; not in the JSON)
+    reused: int = 0  # chunks whose embedding was found by content (unchanged text, a resume)
 
     def as_json(self) -> dict[str, Any]:
+        """The `citebot index --json` object (README: added ... seconds)."""
         data = asdict(self)
+        del data["embedded"], data["reused"]
         data["failed"] = [{"path": f.path, "error": f.error} for f in self.failed]
         data["seconds"] = round(self.seconds, 3)
         return data
@@ -96,23 +87,7 @@ def index_params(embedder: Embedder, chunk_tokens: int, overlap: int) -> dict[st
 
 def effective_chunk_tokens(embedder: Embedder, chunk_tokens: int) -> int:
     """Chunk size that still fits the model window once the title prefix is added."""
-    return max(16, min(chunk_tokens, embedder.max_tokens - TITLE_TOKENS))
-
-
-@contextmanager
-def writer_lock(data_dir: Path) -> Iterator[None]:
-    """Hold the single-writer lock, or raise ReindexRunningError at once."""
-    with open(data_dir / LOCK_FILE, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ReindexRunningError(
-                f"Another reindex is running on {data_dir}; try again when it has finished."
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return max(MIN_CHUNK_TOKENS, min(chunk_tokens, embedder.max_tokens - TITLE_TOKENS))
 
 
 def update_index(
@@ -126,29 +101,17 @@ def update_index(
     approximate_from: int = APPROXIMATE_FROM,
     progress: ProgressCallback | None = None,
     max_article_mb: float = MAX_ARTICLE_MB,
+    claim: ReindexClaim | None = None,
 ) -> IndexReport:
-    """Bring the index in `data_dir` in line with `articles_dir`, embedding only what changed."""
-    started = time.perf_counter()
-    loaded = load_articles(
-        articles_dir, max_article_mb=max_article_mb, indexed_paths=_indexed_paths(data_dir)
-    )
-    report = index_articles(
-        loaded.articles,
-        data_dir,
-        embedder,
-        chunk_tokens=chunk_tokens,
-        overlap=overlap,
-        rebuild=rebuild,
-        approximate_from=approximate_from,
-        progress=progress,
-    )
-    report.failed = loaded.failures
-    report.seconds = time.perf_counter() - started
-    return report
+    """Bring the index in `data_dir` in line with `articles_dir`, embedding only what changed
+    (a file over `max_article_mb` is skipped and reported)."""
+    source = FolderSource(Path(articles_dir), max_article_mb)
+    return _reindex(source, Path(data_dir), embedder, chunk_tokens, overlap, rebuild,
+                    approximate_from, progress, claim)  # fmt: skip
 
 
 def index_articles(
-    articles: list[Article],
+    articles: Iterable[Article],
     data_dir: Path,
     embedder: Embedder,
     *,
@@ -157,211 +120,260 @@ def index_articles(
     rebuild: bool = False,
     approximate_from: int = APPROXIMATE_FROM,
     progress: ProgressCallback | None = None,
+    claim: ReindexClaim | None = None,
 ) -> IndexReport:
-    """Make `articles` the content of the index in `data_dir` (the rest of `update_index`)."""
+    """Make `articles` the content of the index in `data_dir` (a list is read twice, to
+    report progress against a total; any other iterable once)."""
+    return _reindex(ArticleSource(articles), Path(data_dir), embedder, chunk_tokens, overlap,
+                    rebuild, approximate_from, progress, claim)  # fmt: skip
+
+
+def _reindex(
+    source: Source,
+    data_dir: Path,
+    embedder: Embedder,
+    chunk_tokens: int,
+    overlap: int,
+    rebuild: bool,
+    approximate_from: int,
+    progress: ProgressCallback | None,
+    claim: ReindexClaim | None,
+) -> IndexReport:
     started = time.perf_counter()
-    ensure_data_dir(data_dir)
+    source.check()
     params = index_params(embedder, chunk_tokens, overlap)
-    with writer_lock(data_dir):
-        live = current_generation(data_dir)
-        remove_stale(data_dir, live)
-        if live is not None and not rebuild:
-            try:
-                check_compatible(read_manifest(live), params, data_dir)
-            except IndexMismatchError as exc:
-                log.warning("%s Rebuilding from scratch.", exc)
-                rebuild = True
-        base = None if rebuild else live
-        build = data_dir / f"gen-{generation_number(live) + 1:06d}.build"
-        report = _apply(articles, base, build, embedder, params, approximate_from, progress)
+    own = claim is None
+    claim = claim or ReindexClaim(data_dir)
+    try:
+        claim.lock_files()
+        from_scratch = rebuild or _settings_changed(data_dir, params)
+        run = _Run(source, data_dir, embedder, params, progress)
+        report = run.execute(
+            from_scratch, reuse_live=not rebuild, approximate_from=approximate_from
+        )
+    finally:
+        if own:
+            claim.release()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _apply(
-    articles: list[Article],
-    base: Path | None,
-    build: Path,
-    embedder: Embedder,
-    params: dict[str, Any],
-    approximate_from: int,
-    progress: ProgressCallback | None,
-) -> IndexReport:
-    data_dir = build.parent
-    old_hashes = _article_hashes(base)
-    wanted = {a.id: a for a in articles}
-    to_embed = [a for a in articles if old_hashes.get(a.id) != a.content_hash]
-    removed = [aid for aid in old_hashes if aid not in wanted]
-    report = IndexReport(
-        added=sum(1 for a in to_embed if a.id not in old_hashes),
-        updated=sum(1 for a in to_embed if a.id in old_hashes),
-        removed=len(removed),
-        unchanged=len(articles) - len(to_embed),
-    )
-    if base is not None and not report.changed:
-        counts = read_manifest(base)
-        report.articles, report.chunks = counts["articles"], counts["chunks"]
-        return report
-
-    build.mkdir()
-    db = new_database(build / SQLITE_FILE, base / SQLITE_FILE if base else None)
-    ids, vectors = _load_embeddings(base, embedder.dim)
+def _settings_changed(data_dir: Path, params: dict[str, Any]) -> bool:
+    """Whether the live index was built with other settings (then it is rebuilt, reusing the
+    embeddings of every chunk whose embedded text is unchanged)."""
+    live = current_generation(data_dir)
+    if live is None:
+        return False
+    manifest = read_manifest(live)
     try:
-        with db:
-            stale = [a.id for a in to_embed if a.id in old_hashes] + removed
-            gone = _delete_articles(db, stale)
-            new_ids, new_vectors = _insert_articles(db, to_embed, embedder, params, progress)
-        report.articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-        report.chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        if progress:
-            progress("writing", 0, 1)
-        _build_lexical(db).save(build)
-    finally:
-        db.close()
-    new_vectors = new_vectors.astype(np.float16)  # the precision every generation keeps
-    keep = ~np.isin(ids, gone)
-    ids = np.concatenate([ids[keep], new_ids])
-    vectors = np.concatenate([vectors[keep], new_vectors])
-    np.save(build / IDS_FILE, ids)
-    np.save(build / EMBEDDINGS_FILE, vectors)
-    kind = choose_kind(len(ids), approximate_from)
-    index = _extend_graph(base, kind, len(gone), new_ids, new_vectors)
-    if index is None:
-        index = build_index(kind, ids, vectors)
-    faiss.write_index(index, str(build / FAISS_FILE))
-    manifest = {
-        **params,
-        "index_type": kind,
-        "articles": report.articles,
-        "chunks": report.chunks,
-        "created_at": _now(),
-    }
-    (build / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    gen = publish(data_dir, build, build.name.removesuffix(".build"))
-    log.info("published %s: %d articles, %d chunks", gen.name, report.articles, report.chunks)
-    remove_stale(data_dir, gen)
-    return report
-
-
-def _extend_graph(
-    base: Path | None, kind: str, removed: int, new_ids: np.ndarray, new_vectors: np.ndarray
-) -> faiss.Index | None:
-    """The previous generation's HNSW graph with the new chunks added, when nothing was removed.
-
-    An HNSW graph cannot remove vectors, so a reindex that deletes or edits articles rebuilds it
-    (~27 minutes at 1M chunks on 2 cores); one that only adds articles, the usual case for news,
-    adds them to a copy of the old graph instead. Rows stay aligned with the float16 copy, where
-    the new chunks are appended too.
-    """
-    if base is None or removed or kind != HNSW_SQ8:
-        return None
-    if read_manifest(base).get("index_type") != HNSW_SQ8:
-        return None
-    index = faiss.read_index(str(base / FAISS_FILE))
-    add_vectors(index, new_ids, new_vectors)
-    log.info("added %d chunks to the previous HNSW graph", len(new_ids))
-    return index
-
-
-def _build_lexical(db: Any) -> LexicalIndex:
-    """BM25 over every chunk (title + text); rebuilt whole, it takes seconds per 100k chunks."""
-    rows = db.execute(
-        "SELECT c.id, a.title || ' ' || c.text FROM chunks c JOIN articles a ON a.id = c.article_id"
-        " ORDER BY c.id"
-    ).fetchall()
-    return LexicalIndex.build([r[0] for r in rows], [r[1] for r in rows])
-
-
-def _article_hashes(base: Path | None) -> dict[str, str]:
-    if base is None:
-        return {}
-    import sqlite3
-
-    with sqlite3.connect(f"file:{base / SQLITE_FILE}?mode=ro", uri=True) as conn:
-        return dict(conn.execute("SELECT id, content_hash FROM articles"))
-
-
-def _indexed_paths(data_dir: Path) -> dict[str, str]:
-    """Article id -> the file it was read from, in the live generation (settles duplicate ids
-    in favour of the file that already holds the article)."""
-    import sqlite3
-
-    try:
-        live = current_generation(data_dir)
-        if live is None:
-            return {}
-        with sqlite3.connect(f"file:{live / SQLITE_FILE}?mode=ro", uri=True) as conn:
-            return dict(conn.execute("SELECT id, path FROM articles"))
-    except (OSError, sqlite3.Error):  # no readable index: the reindex itself will say why
-        return {}
-
-
-def _load_embeddings(base: Path | None, dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """The previous generation's chunk ids and float16 embeddings (memory-mapped)."""
-    if base is None:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float16)
-    return np.load(base / IDS_FILE), np.load(base / EMBEDDINGS_FILE, mmap_mode="r")
-
-
-def _delete_articles(db: Any, article_ids: list[str]) -> np.ndarray:
-    """Delete articles and their chunks; return the deleted chunk ids."""
-    gone: list[int] = []
-    for start in range(0, len(article_ids), 500):
-        batch = article_ids[start : start + 500]
-        marks = ",".join("?" * len(batch))
-        gone.extend(
-            row[0]
-            for row in db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", batch)
+        check_compatible(manifest, params, data_dir)
+    except IndexMismatchError:
+        changes = describe_changes(manifest, params) or ["another backend or format"]
+        log.warning(
+            "The settings changed since the index in %s was built (%s): rebuilding it now; "
+            "chunks whose text is unchanged are not embedded again.",
+            data_dir,
+            "; ".join(changes),
         )
-        db.execute(f"DELETE FROM chunks WHERE article_id IN ({marks})", batch)
-        db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
-    return ids_array(gone)
-
-
-def _insert_articles(
-    db: Any,
-    articles: list[Article],
-    embedder: Embedder,
-    params: dict[str, Any],
-    progress: ProgressCallback | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Store articles and their chunks; return the new chunk ids and their embeddings."""
-    if not articles:
-        return ids_array([]), np.zeros((0, embedder.dim), dtype=np.float32)
-    next_id = (db.execute("SELECT MAX(id) FROM chunks").fetchone()[0] or 0) + 1
-    now = _now()
-    rows, texts = [], []
-    for article in articles:
-        db.execute(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                article.id,
-                article.title,
-                article.url,
-                article.source,
-                article.author,
-                article.published,
-                article.path,
-                article.content_hash,
-                now,
-                article.text,
-            ),
+        return True
+    if manifest.get("format") != FORMAT_VERSION:
+        log.warning(
+            "Upgrading the index in %s to format %d; stored embeddings are reused.",
+            data_dir,
+            FORMAT_VERSION,
         )
-        chunker = params["chunker"]
-        for chunk in chunk_text(
-            article.text, embedder.count_tokens, chunker["max_tokens"], chunker["overlap"]
-        ):
-            rows.append((next_id, article.id, chunk.start, chunk.end, chunk.text))
-            texts.append(passage_for_embedding(article.title, chunk.text, embedder))
-            next_id += 1
-    db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", rows)
-    log.info("embedding %d chunks of %d articles", len(texts), len(articles))
-    embedded = embedder.embed(
-        texts,
-        progress=(lambda done, total: progress("embedding", done, total)) if progress else None,
-    )
-    return ids_array(r[0] for r in rows), embedded
+    return False
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+class _Run:
+    """One reindex: plan, check space, process the changed articles in batches, publish."""
+
+    def __init__(
+        self,
+        source: Source,
+        data_dir: Path,
+        embedder: Embedder,
+        params: dict[str, Any],
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.source = source
+        self.data_dir = data_dir
+        self.embedder = embedder
+        self.params = params
+        self.progress = progress
+        self.report = IndexReport()
+        self.need = 0
+
+    def execute(self, from_scratch: bool, reuse_live: bool, approximate_from: int) -> IndexReport:
+        writer = None
+        try:
+            writer = GenerationWriter(
+                self.data_dir,
+                self.params,
+                from_scratch=from_scratch,
+                reuse_live=reuse_live,
+                embedded_text=lambda title, text: passage_for_embedding(title, text, self.embedder),
+            )
+            live = writer.live_articles()
+            plan = self.source.plan(live, self._reading)
+            self.report.failed = plan.failures
+            if not self._needs_generation(writer, plan):
+                writer.keep_signatures(plan.signatures)
+                writer.abort()
+                return self._finish_unchanged(writer, plan)
+            self._check_space(writer, plan)
+            self._process(writer, plan, live)
+            if writer.base is not None and not self.report.changed:
+                writer.abort()  # a one-pass source that turned out unchanged
+                return self._finish_unchanged(writer, plan)
+            self._report(WRITING)
+            counts = self._counts(writer, plan)
+            writer.publish(counts, approximate_from)
+        except BaseException as exc:
+            if writer is not None:
+                writer.abort()
+            if is_disk_full(exc):
+                raise self._disk_full() from exc
+            raise
+        self.report.articles, self.report.chunks = counts
+        self.report.embedded, self.report.reused = writer.stats.embedded, writer.stats.reused
+        log.info(
+            "embedded %d texts, reused %d embeddings", self.report.embedded, self.report.reused
+        )
+        return self.report
+
+    def _needs_generation(self, writer: GenerationWriter, plan: Plan) -> bool:
+        if writer.base is None:
+            return True  # first build, rebuild, or an upgrade from format 1
+        return plan.changed is None or bool(plan.changed or plan.removed)
+
+    def _finish_unchanged(self, writer: GenerationWriter, plan: Plan) -> IndexReport:
+        self.report.unchanged = max(self.report.unchanged, plan.unchanged)
+        manifest = writer.base_manifest
+        self.report.articles, self.report.chunks = manifest["articles"], manifest["chunks"]
+        return self.report
+
+    def _check_space(self, writer: GenerationWriter, plan: Plan) -> None:
+        """Refuse to start when the filesystem cannot hold what this reindex will write."""
+        rewritten = tree_bytes(writer.base / VECTORS_FILE) if writer.base is not None else 0
+        self.need = plan.chars * BYTES_PER_TEXT_CHAR + rewritten
+        if plan.changed is None:
+            return  # a one-pass source: the size of the change is unknown
+        free = free_bytes(self.data_dir)
+        if free < self.need:
+            raise self._disk_full(free)
+
+    def _disk_full(self, free: int | None = None) -> DiskFullError:
+        free = free_bytes(self.data_dir) if free is None else free
+        more = max(1, -(-(self.need - free) // MIB))
+        still = (
+            "the previous index is still in use"
+            if current_generation(self.data_dir) is not None
+            else "nothing was indexed"
+        )
+        return DiskFullError(
+            f"Not enough disk space in {self.data_dir}: the new index needs about {more} MB "
+            f"more; {still}."
+        )
+
+    def _process(self, writer: GenerationWriter, plan: Plan, live: dict) -> None:
+        """Chunk, embed and store the changed articles, a batch at a time."""
+        report, batch, chunks_in_batch = self.report, [], 0
+        report.unchanged = plan.unchanged
+        self._started = time.perf_counter()
+        self._chars_total, self._chars_done, self._articles_done = plan.chars, 0, 0
+        self._articles_total = len(plan.changed or ())
+        replaced: list[int] = []
+        upgraded = writer.upgraded_hashes()
+        for article, signature in self.source.changed(plan):
+            old = live.get(article.id)
+            if old is not None and old.content_hash == article.content_hash:
+                report.unchanged += 1  # a one-pass source: only now known to be unchanged
+                plan.signatures.append((old.version, signature))
+                continue
+            if old is not None:
+                replaced.append(old.version)
+                report.updated += 1
+            elif article.id in upgraded:  # stored anew in format 2, reported against format 1
+                same = upgraded[article.id] == article.content_hash
+                report.unchanged += same
+                report.updated += not same
+            else:
+                report.added += 1
+            item = self._chunked(article, signature)
+            batch.append(item)
+            chunks_in_batch += len(item.spans)
+            if chunks_in_batch >= BATCH_CHUNKS:
+                self._flush(writer, batch)
+                batch, chunks_in_batch = [], 0
+        self._flush(writer, batch)
+        removed = [live[a].version for a in plan.removed_ids(live)]
+        report.removed = len(removed) + len(set(upgraded) - plan.seen)
+        writer.remove(replaced + removed)
+        writer.keep_signatures(plan.signatures)
+
+    def _chunked(self, article: Article, signature: tuple[int, int] | None) -> ChunkedArticle:
+        chunker = self.params["chunker"]
+        chunks = chunk_text(
+            article.text, self.embedder.count_tokens, chunker["max_tokens"], chunker["overlap"]
+        )
+        return ChunkedArticle(
+            article_id=article.id,
+            fields=(article.id, article.title, article.url, article.source, article.author,
+                    article.published, article.path, article.content_hash, article.text),
+            signature=signature,
+            spans=[(c.start, c.end, c.text) for c in chunks],
+            embedded=[passage_for_embedding(article.title, c.text, self.embedder) for c in chunks],
+            lexical=[f"{article.title} {c.text}" for c in chunks],
+        )  # fmt: skip
+
+    def _flush(self, writer: GenerationWriter, batch: list[ChunkedArticle]) -> None:
+        if not batch:
+            return
+        n = sum(len(a.spans) for a in batch)
+        log.info("embedding %d chunks of %d articles", n, len(batch))
+
+        def embed(texts: list[str]) -> np.ndarray:
+            vectors = self.embedder.embed(texts)
+            self._report(EMBEDDING, extra=len(texts))
+            return vectors
+
+        writer.add(batch, embed)
+        self._chunks_done = writer.stats.chunks_added
+        self._articles_done += len(batch)
+        self._chars_done += sum(len(a.fields[8]) for a in batch)  # type: ignore[arg-type]
+        self._report(EMBEDDING)
+
+    def _reading(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(Progress(stage=READING, done=done, total=total))
+
+    def _report(self, stage: str, extra: int = 0) -> None:
+        if self.progress is None:
+            return
+        if stage != EMBEDDING:
+            self.progress(Progress(stage=stage))
+            return
+        done = getattr(self, "_chunks_done", 0) + extra
+        elapsed = max(time.perf_counter() - self._started, 1e-6)
+        rate = done / elapsed
+        total = done
+        if self._chars_done and self._chars_total:
+            per_char = self._chunks_done / self._chars_done
+            total = max(done, round(per_char * self._chars_total))
+        left = (total - done) / rate if rate > 0 and self._chars_done else None
+        self.progress(
+            Progress(stage=EMBEDDING, done=done, total=total, articles_done=self._articles_done,
+                     articles_total=self._articles_total, chunks_done=done,
+                     chunks_per_second=rate, seconds_left=left)
+        )  # fmt: skip
+
+    def _counts(self, writer: GenerationWriter, plan: Plan) -> tuple[int, int]:
+        """(articles, chunks) of the new generation, from the base's counts and the change."""
+        if writer.base is None:
+            return writer.stats.articles_added, writer.stats.chunks_added
+        base = writer.base_manifest
+        return (
+            int(base["articles"]) + self.report.added - self.report.removed,
+            int(base["chunks"]) + writer.stats.chunks_added - writer.stats.chunks_removed,
+        )
