@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 
 JOURNAL_MAGIC = b"citebot-embeddings-journal 1\n"
 CRC_BYTES = 4
-READ_RECORDS = 4096  # journal records checked at a time when it is opened
+READ_RECORDS = 4096
+SYNC_SECONDS = 1.0  # journal records checked at a time when it is opened
 
 
 def content_key(model_id: str, text: str) -> bytes:
@@ -64,8 +66,10 @@ class EmbeddingJournal:
         )
         header = JOURNAL_MAGIC + json.dumps({"model": model_id, "dim": dim}).encode() + b"\n"
         self.header_bytes = len(header)
-        self._keys = self._recover(header)
+        recovered = self._recover(header)
+        self._parts, self._count = [recovered], len(recovered)
         self._fh = open(path, "ab")  # noqa: SIM115 - closed in close()
+        self._synced = time.monotonic()
         self._fd = os.open(path, os.O_RDONLY)
 
     def _recover(self, header: bytes) -> np.ndarray:
@@ -98,14 +102,18 @@ class EmbeddingJournal:
         return np.concatenate(keys) if keys else empty
 
     def keys(self) -> np.ndarray:
-        return self._keys
+        if len(self._parts) > 1:
+            self._parts = [np.concatenate(self._parts)]
+        return self._parts[0]
 
     @property
     def records(self) -> int:
-        return len(self._keys)
+        return self._count
 
     def append(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        """Add records and make them durable (a kill after this loses none of them)."""
+        """Add records. They are handed to the OS at once (a killed process loses none of
+        them) and synced to disk at most `SYNC_SECONDS` apart (a power cut loses at most
+        that much work)."""
         records = np.zeros(len(keys), dtype=self.record)
         records["key"] = keys
         records["vector"] = np.asarray(vectors, dtype=np.float16)
@@ -115,8 +123,11 @@ class EmbeddingJournal:
         records["crc"] = crcs
         self._fh.write(records.tobytes())
         self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._keys = np.concatenate([self._keys, records["key"]])
+        if time.monotonic() - self._synced >= SYNC_SECONDS:
+            os.fsync(self._fh.fileno())
+            self._synced = time.monotonic()
+        self._parts.append(records["key"])
+        self._count += len(keys)
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         size = self.record.itemsize
@@ -127,6 +138,9 @@ class EmbeddingJournal:
         return out
 
     def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
         self._fh.close()
         if self._fd >= 0:
             os.close(self._fd)
