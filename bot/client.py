@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -17,8 +17,12 @@ from bot.config import BotSettings
 from bot.ratelimit import QuestionRateLimiter
 from bot.sync import sync_commands
 from bot.views import KeyedLocks
+from bot.written import AnswerWriter
 from index.engine import Engine
 from index.feedback import FeedbackStore
+
+if TYPE_CHECKING:
+    from index.answer.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,7 @@ def intents() -> discord.Intents:
 class CitebotBot(commands.Bot):
     """Answers questions over the indexed articles; one extension per feature area.
 
+    `writer` (optional) writes answers in prose once the quoted answer has been sent.
     `options` go to `discord.Client` (e.g. `heartbeat_timeout`). Every message the bot sends
     allows no mentions, so quoted text or a question containing @everyone never pings.
     """
@@ -55,6 +60,7 @@ class CitebotBot(commands.Bot):
         settings: BotSettings,
         feedback: FeedbackStore,
         rate_limiter: QuestionRateLimiter | None = None,
+        writer: Writer | None = None,
         **options: Any,
     ) -> None:
         # citebot never joins voice: warnings about missing voice libraries are only noise.
@@ -72,6 +78,8 @@ class CitebotBot(commands.Bot):
         self.rate_limiter = rate_limiter or QuestionRateLimiter(
             settings.rate_limit_questions, settings.rate_limit_seconds
         )
+        # With an LLM configured, answers are first sent as quotes, then rewritten (bot/written.py).
+        self.writer = AnswerWriter(writer) if writer is not None else None
         self.tree.error(errors.on_app_command_error)
         self._answering: set[asyncio.Task[Any]] = set()
         self.vote_locks = KeyedLocks()
@@ -119,3 +127,5 @@ class CitebotBot(commands.Bot):
             await asyncio.wait(pending, timeout=DRAIN_SECONDS)
         await super().close()
         self.engine.close()
+        if self.writer is not None:
+            self.writer.close()

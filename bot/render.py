@@ -38,6 +38,7 @@ ARTICLES_PER_PAGE = 10
 ANSWER_COLOUR = discord.Colour.blurple()
 ABSTAIN_COLOUR = discord.Colour.light_grey()
 ABSTAIN_HINT = "Try asking differently, or see what is indexed with `/sources list`."
+WRITING_NOTE = "Quoted from the articles · a written answer is being checked…"
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*(?=\s|$)")
 
@@ -101,15 +102,22 @@ def _date(published: str | None) -> str | None:
 
 
 def answer_embed(
-    answer: Answer, filters: Filters | None = None, *, follow_up_of: str | None = None
+    answer: Answer,
+    filters: Filters | None = None,
+    *,
+    follow_up_of: str | None = None,
+    writing: bool = False,
 ) -> discord.Embed:
     """The answer: quotes with [n] markers, then the numbered sources; or a plain abstention.
 
     The footer says which question a follow-up was read with, when its sources were
-    published, and what an /ask was restricted to.
+    published, and what an /ask was restricted to; with `writing`, first that a written answer
+    is being checked and will replace this one (bot/written.py).
     """
     title = one_line(escape_markdown(answer.question), TITLE_LIMIT)
     footer = answer_footer(answer, filters, follow_up_of)
+    if writing:
+        footer = f"{WRITING_NOTE}\n{footer}" if footer else WRITING_NOTE
     if answer.abstained or not answer.quotes:
         embed = discord.Embed(
             title=title, description=f"{NOT_COVERED}\n{ABSTAIN_HINT}", colour=ABSTAIN_COLOUR

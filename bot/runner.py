@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
@@ -18,8 +19,12 @@ from pydantic import ValidationError
 from bot.client import CitebotBot
 from bot.config import BotSettings, settings_error
 from index.engine import Engine
+from index.errors import WriterSettingsError
 from index.feedback import FEEDBACK_FILE, FeedbackStore
-from index.settings import EngineSettings
+from index.settings import EngineSettings, load_writer_settings
+
+if TYPE_CHECKING:
+    from index.answer.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +45,18 @@ def serve(settings: EngineSettings) -> int:
         bot_settings = BotSettings()
     except ValidationError as exc:
         return _fail(settings_error(exc))
+    try:
+        writer = _writer()
+    except WriterSettingsError as exc:
+        return _fail(str(exc))
     point_discord_at(bot_settings.discord_api_base, bot_settings.discord_gateway_url)
     _show_bot_progress()
+    if writer is not None:
+        log.info("answers are also written by %s, quotes checked", writer.model)
     engine = Engine(settings)
     feedback = feedback_store(settings)
     try:
-        asyncio.run(_run(bot_settings, engine, feedback))
+        asyncio.run(_run(bot_settings, engine, feedback, writer))
     except discord.LoginFailure:
         return _fail(TOKEN_REJECTED)
     except discord.PrivilegedIntentsRequired:
@@ -69,6 +80,16 @@ def feedback_store(settings: EngineSettings) -> FeedbackStore:
     )
 
 
+def _writer() -> Writer | None:
+    """The LLM writer, when CITEBOT_LLM_BASE_URL is set (its client is imported only then)."""
+    settings = load_writer_settings()
+    if not settings.enabled:
+        return None
+    from index.answer.writer import Writer
+
+    return Writer(settings)
+
+
 def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
     """Send discord.py's REST calls and gateway connection elsewhere (None keeps Discord)."""
     if api_base:
@@ -77,8 +98,12 @@ def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-async def _run(settings: BotSettings, engine: Engine, feedback: FeedbackStore) -> None:
-    async with CitebotBot(engine=engine, settings=settings, feedback=feedback) as bot:
+async def _run(
+    settings: BotSettings, engine: Engine, feedback: FeedbackStore, writer: Writer | None
+) -> None:
+    async with CitebotBot(
+        engine=engine, settings=settings, feedback=feedback, writer=writer
+    ) as bot:
         loop = asyncio.get_running_loop()
         # Not on Windows, nor outside the main thread: then only Ctrl-C stops the bot.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):

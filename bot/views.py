@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot import errors, render
+from index.answer.written import AnswerKind
 from index.feedback import FeedbackStore, StoredAnswer, UnknownAnswerError, Vote, VoteCounts
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     Interaction = discord.Interaction[CitebotBot]
 
 ANSWER_ID = r"(?P<answer_id>[0-9a-f]{16})"
+# Buttons under a written answer end in ":w", so a press says which kind its reader saw;
+# buttons under an extractive answer keep the ids they always had.
+KIND = r"(?::(?P<kind>w))?"
+KIND_SUFFIX = {AnswerKind.EXTRACTIVE: "", AnswerKind.WRITTEN: ":w"}
 VOTE_EMOJI = {Vote.UP: "👍", Vote.DOWN: "👎"}
 NO_PASSAGES = "There are no passages behind that answer."
 
@@ -68,16 +73,24 @@ class StatelessView(discord.ui.View):
 
 
 def answer_view(
-    answer_id: str, counts: VoteCounts | None = None, *, with_sources: bool = True
+    answer_id: str,
+    counts: VoteCounts | None = None,
+    *,
+    with_sources: bool = True,
+    kind: AnswerKind = AnswerKind.EXTRACTIVE,
 ) -> discord.ui.View:
-    """Sources (if the answer has any), 👍 and 👎 with their counts."""
+    """Sources (if the answer has any), 👍 and 👎 with their counts, for the `kind` shown."""
     counts = counts or VoteCounts()
     view = StatelessView()
     if with_sources:
-        view.add_item(SourcesButton(answer_id))
-    view.add_item(VoteButton(answer_id, Vote.UP, counts.up))
-    view.add_item(VoteButton(answer_id, Vote.DOWN, counts.down))
+        view.add_item(SourcesButton(answer_id, kind))
+    view.add_item(VoteButton(answer_id, Vote.UP, counts.up, kind))
+    view.add_item(VoteButton(answer_id, Vote.DOWN, counts.down, kind))
     return view
+
+
+def _kind(match: re.Match[str]) -> AnswerKind:
+    return AnswerKind.WRITTEN if match["kind"] else AnswerKind.EXTRACTIVE
 
 
 def has_sources(stored: StoredAnswer) -> bool:
@@ -85,35 +98,42 @@ def has_sources(stored: StoredAnswer) -> bool:
     return not stored.answer.abstained and bool(stored.answer.passages)
 
 
-def sources_message(stored: StoredAnswer, heading: str) -> tuple[str, list[discord.Embed]]:
-    """The passages behind a stored answer, its quoted sentences in bold."""
+def sources_message(
+    stored: StoredAnswer, heading: str, kind: AnswerKind | None = None
+) -> tuple[str, list[discord.Embed]]:
+    """The passages behind a stored answer, what the `kind` shown quoted in bold (by default,
+    the kind its message shows now)."""
     if not stored.answer.passages:
         raise UnknownAnswerError(NO_PASSAGES)
-    answer = stored.answer
-    return render.passages_message(answer.passages, answer.quotes, heading=heading)
+    kind = kind or stored.kind
+    written = stored.written if kind is AnswerKind.WRITTEN else None
+    quotes = written.quotes if written is not None else stored.answer.quotes
+    return render.passages_message(stored.answer.passages, quotes, heading=heading)
 
 
 class SourcesButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"citebot:sources:{ANSWER_ID}"
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"citebot:sources:{ANSWER_ID}{KIND}",
 ):
     """Shows the full passages behind an answer, to whoever presses it."""
 
-    def __init__(self, answer_id: str) -> None:
+    def __init__(self, answer_id: str, kind: AnswerKind = AnswerKind.EXTRACTIVE) -> None:
         super().__init__(
             discord.ui.Button(
                 label="Sources",
                 emoji="📚",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"citebot:sources:{answer_id}",
+                custom_id=f"citebot:sources:{answer_id}{KIND_SUFFIX[kind]}",
             )
         )
         self.answer_id = answer_id
+        self.kind = kind
 
     @classmethod
     async def from_custom_id(
         cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> SourcesButton:
-        return cls(match["answer_id"])
+        return cls(match["answer_id"], _kind(match))
 
     async def callback(self, interaction: Interaction) -> None:
         try:
@@ -122,7 +142,7 @@ class SourcesButton(
             if stored is None:
                 raise UnknownAnswerError("That answer is no longer stored: ask again.")
             heading = f"Passages behind the answer to: {stored.answer.question}"
-            content, embeds = sources_message(stored, heading)
+            content, embeds = sources_message(stored, heading, self.kind)
             await interaction.response.send_message(content, embeds=embeds, ephemeral=True)
         except Exception as exc:
             await errors.report(interaction, exc)
@@ -130,38 +150,46 @@ class SourcesButton(
 
 class VoteButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"citebot:vote:(?P<vote>up|down):{ANSWER_ID}",
+    template=rf"citebot:vote:(?P<vote>up|down):{ANSWER_ID}{KIND}",
 ):
-    """👍 or 👎 on an answer: one vote per user, a second press changes it."""
+    """👍 or 👎 on an answer: one vote per user, a second press changes it. The vote records
+    the kind of answer the button was under."""
 
-    def __init__(self, answer_id: str, vote: Vote, count: int = 0) -> None:
+    def __init__(
+        self, answer_id: str, vote: Vote, count: int = 0, kind: AnswerKind = AnswerKind.EXTRACTIVE
+    ) -> None:
         name = "up" if vote is Vote.UP else "down"
         super().__init__(
             discord.ui.Button(
                 label=str(count) if count else None,
                 emoji=VOTE_EMOJI[vote],
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"citebot:vote:{name}:{answer_id}",
+                custom_id=f"citebot:vote:{name}:{answer_id}{KIND_SUFFIX[kind]}",
             )
         )
         self.answer_id = answer_id
         self.vote = vote
+        self.kind = kind
 
     @classmethod
     async def from_custom_id(
         cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> VoteButton:
         vote = Vote.UP if match["vote"] == "up" else Vote.DOWN
-        return cls(match["answer_id"], vote)
+        return cls(match["answer_id"], vote, kind=_kind(match))
 
     async def callback(self, interaction: Interaction) -> None:
         try:
             bot = interaction.client
             async with bot.vote_locks.hold(self.answer_id):
                 counts, stored = await bot.engine.run(
-                    _vote, bot.feedback, self.answer_id, interaction.user.id, self.vote
+                    _vote, bot.feedback, self.answer_id, interaction.user.id, self.vote, self.kind
                 )
-                view = answer_view(self.answer_id, counts, with_sources=has_sources(stored))
+                # The buttons follow what the message shows now: a written answer may have
+                # replaced the one this button was under while the vote was being recorded.
+                view = answer_view(
+                    self.answer_id, counts, with_sources=has_sources(stored), kind=stored.kind
+                )
                 await interaction.response.edit_message(view=view)
             await interaction.followup.send(
                 f"Thanks: your {VOTE_EMOJI[self.vote]} is recorded (press the other button to "
@@ -173,9 +201,9 @@ class VoteButton(
 
 
 def _vote(
-    store: FeedbackStore, answer_id: str, user_id: int, vote: Vote
+    store: FeedbackStore, answer_id: str, user_id: int, vote: Vote, kind: AnswerKind
 ) -> tuple[VoteCounts, StoredAnswer]:
-    counts = store.record(answer_id, user_id, vote)
+    counts = store.record(answer_id, user_id, vote, kind)
     stored = store.answer(answer_id)
     if stored is None:  # removed between the two statements
         raise UnknownAnswerError("That answer is no longer stored: ask again.")

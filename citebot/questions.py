@@ -17,13 +17,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from citebot.dates import first_day, last_day
-from citebot.text import print_answer
+from citebot.writing import answer_json, print_shown
 from index.errors import CitebotError
 
 if TYPE_CHECKING:
     from index.answer.compose import Answer
     from index.answer.followup import Turn
     from index.answer.retrieval import Filters
+    from index.answer.writer import WriteOutcome, Writer
     from index.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Request:
     as_of: date | None
     k: int = 5
     earlier: tuple[Turn, ...] = ()  # the conversation so far (`ask --after`)
+    writer: Writer | None = None  # an LLM writes the answer too (`--write`), quotes checked
 
     def ask(self, engine: Engine) -> Answer:
         if self.earlier:
@@ -53,6 +55,10 @@ class Request:
                 self.question, self.earlier, k=self.k, filters=self.filters, as_of=self.as_of
             )[0]
         return engine.ask(self.question, k=self.k, filters=self.filters, as_of=self.as_of)
+
+    def write(self, answer: Answer) -> WriteOutcome | None:
+        """The written answer's outcome, or None without a writer."""
+        return self.writer.write(answer) if self.writer is not None else None
 
 
 def read_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
@@ -112,13 +118,12 @@ def _text(data: dict[str, Any], key: str) -> str | None:
 
 def answer_batch(engine: Engine, stream: BinaryIO, out: TextIO, defaults: Request) -> int:
     """One JSON line on `out` per question line of `stream`; the model and index load once."""
-    from index.answer.compose import answer_as_json
-
     for number, text in read_lines(stream):
         result: dict[str, Any]
         try:
             request = parse_line(text, defaults)
-            result = answer_as_json(request.ask(engine))
+            answer = request.ask(engine)
+            result = answer_json(answer, request.write(answer))
         except Exception as exc:  # one line's failure never stops the others
             result = {"line": number, "question": _question_of(text), "error": _sentence(exc)}
         print(json.dumps(result, ensure_ascii=False), file=out, flush=True)
@@ -129,8 +134,6 @@ def answer_interactively(
     engine: Engine, stream: BinaryIO, out: TextIO, defaults: Request, *, as_json: bool
 ) -> int:
     """Prompt on stderr, answer each question as text (or a JSON line), until end of input."""
-    from index.answer.compose import answer_as_json
-
     print(INTERACTIVE_HINT, file=sys.stderr)
     while True:
         print(PROMPT, end="", file=sys.stderr, flush=True)
@@ -142,14 +145,16 @@ def answer_interactively(
         if not text:
             continue
         try:
-            answer = parse_line(text, defaults).ask(engine)
+            request = parse_line(text, defaults)
+            answer = request.ask(engine)
         except Exception as exc:
             print(f"citebot: {_sentence(exc)}", file=sys.stderr)
             continue
+        outcome = request.write(answer)
         if as_json:
-            print(json.dumps(answer_as_json(answer), ensure_ascii=False), file=out)
+            print(json.dumps(answer_json(answer, outcome), ensure_ascii=False), file=out)
         else:
-            print_answer(answer, out, asked=text)
+            print_shown(answer, outcome, out, asked=text)
             print(file=out)
         out.flush()
 

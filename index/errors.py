@@ -37,3 +37,7 @@ class SettingsError(CitebotError):
 
 class DiskFullError(CitebotError):
     """The data directory's filesystem has no room for the new index generation."""
+
+
+class WriterSettingsError(SettingsError):
+    """A CITEBOT_LLM_* setting is missing or wrong."""

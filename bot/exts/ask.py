@@ -22,6 +22,7 @@ from bot.conversation import Conversation, answer_place, conversation_in, conver
 from bot.errors import UserError
 from bot.permissions import question_quota
 from bot.views import SourcesButton, VoteButton, answer_view
+from bot.written import Writing, editable_until, replace_with_written, writing_for
 from index.answer.retrieval import Filters
 from index.errors import CitebotError
 
@@ -115,11 +116,12 @@ async def reply(message: discord.Message, content: str | None = None, **kwargs: 
 
 @dataclass(frozen=True)
 class PreparedAnswer:
-    """An answer stored and rendered, ready to post."""
+    """An answer stored and rendered, ready to post (and, with an LLM, to be rewritten)."""
 
     answer_id: str
     embed: discord.Embed
     view: discord.ui.View
+    writing: Writing | None = None  # see bot/written.py
 
 
 class Ask(commands.Cog):
@@ -160,9 +162,13 @@ class Ask(commands.Cog):
             context=reading.context,
         )
         follow_up_of = reading.after.question if reading.after is not None else None
-        embed = render.answer_embed(answer, filters, follow_up_of=follow_up_of)
+        writing = writing_for(self.bot, answer, answer_id, filters, follow_up_of)
+        embed = render.answer_embed(
+            answer, filters, follow_up_of=follow_up_of, writing=writing is not None
+        )
         with_sources = not answer.abstained and bool(answer.passages)
-        return PreparedAnswer(answer_id, embed, answer_view(answer_id, with_sources=with_sources))
+        view = answer_view(answer_id, with_sources=with_sources)
+        return PreparedAnswer(answer_id, embed, view, writing)
 
     async def _posted(self, prepared: PreparedAnswer, sent: discord.Message) -> None:
         """Remember where an answer was posted (its link is shown in `/sources gaps`)."""
@@ -208,6 +214,7 @@ class Ask(commands.Cog):
             )
         sent = await place.send(embed=prepared.embed, view=prepared.view)
         await self._posted(prepared, sent)
+        await replace_with_written(self.bot, prepared.writing, sent.edit)
 
     @app_commands.command(name="ask")
     @app_commands.describe(
@@ -258,6 +265,10 @@ class Ask(commands.Cog):
         )
         if not private:  # nobody else can see, link or reply to a private answer
             await self._posted(prepared, sent)
+        until = editable_until(interaction.created_at)
+        await replace_with_written(
+            self.bot, prepared.writing, interaction.edit_original_response, until=until
+        )
 
     @ask.autocomplete("source")
     async def _outlet_choices(

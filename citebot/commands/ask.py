@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from citebot.dates import DATE_FORMAT, since_arg, until_arg
 from citebot.options import Subparsers, add_command, data_option, engine_settings, json_option
 from citebot.questions import Request, answer_batch, answer_interactively
-from citebot.text import print_answer
+from citebot.writing import answer_json, print_shown, write_option, writer_for
 from index.errors import CitebotError
 
 if TYPE_CHECKING:
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 DESCRIPTION = f"""\
 Answer a question with verbatim quotes from the indexed articles, each followed by a numbered
-citation, or say that the articles do not cover it.
+citation, or say that the articles do not cover it. With an LLM configured (CITEBOT_LLM_*), a
+short written answer is shown instead when every quote and [n] in it checks out against the
+passages (--no-write: never).
 
 With no QUESTION, questions are read from standard input, one per line: at a terminal, each is
 answered as it is typed (Ctrl-D ends); otherwise one JSON line is written per question line.
@@ -89,6 +91,7 @@ def _filter_options(parser: argparse.ArgumentParser) -> None:
 
 def _output_options(parser: argparse.ArgumentParser) -> None:
     json_option(parser, "JSON instead of text")
+    write_option(parser)
 
 
 def _positive(text: str) -> int:
@@ -108,7 +111,13 @@ def run(args: argparse.Namespace) -> int:
 
     engine = Engine(engine_settings(args))
     filters = Filters(source=args.source, since=args.since, until=args.until)
-    request = Request(question=" ".join(args.question), filters=filters, as_of=args.as_of, k=args.k)
+    request = Request(
+        question=" ".join(args.question),
+        filters=filters,
+        as_of=args.as_of,
+        k=args.k,
+        writer=writer_for(args),
+    )
     if args.after:
         request = replace(request, earlier=conversation(engine, args.after, request))
     if args.question:
@@ -136,8 +145,6 @@ def _answer_one(engine: Engine, request: Request, *, as_json: bool) -> int:
     """Answer one question from the command line; with --json, an error is a JSON object too."""
     if request.earlier:
         return _answer_after(engine, request, as_json=as_json)
-    from index.answer.compose import answer_as_json
-
     try:
         answer = request.ask(engine)
     except CitebotError as exc:
@@ -145,17 +152,16 @@ def _answer_one(engine: Engine, request: Request, *, as_json: bool) -> int:
             raise
         print(json.dumps({"question": request.question, "error": str(exc)}, ensure_ascii=False))
         return 2
+    outcome = request.write(answer)
     if as_json:
-        print(json.dumps(answer_as_json(answer), ensure_ascii=False))
+        print(json.dumps(answer_json(answer, outcome), ensure_ascii=False))
     else:
-        print_answer(answer, sys.stdout, asked=request.question)
+        print_shown(answer, outcome, sys.stdout, asked=request.question)
     return 0
 
 
 def _answer_after(engine: Engine, request: Request, *, as_json: bool) -> int:
     """Answer one question as the next turn after `request.earlier`, saying what it followed."""
-    from index.answer.compose import answer_as_json
-
     answer, reading = engine.ask_after(
         request.question,
         request.earlier,
@@ -164,9 +170,10 @@ def _answer_after(engine: Engine, request: Request, *, as_json: bool) -> int:
         as_of=request.as_of,
     )
     after = reading.after.question if reading.after is not None else None
+    outcome = request.write(answer)
     if as_json:
         result = {
-            **answer_as_json(answer),
+            **answer_json(answer, outcome),
             "follow_up_of": after,
             "read_with": list(reading.context),
         }
@@ -174,5 +181,5 @@ def _answer_after(engine: Engine, request: Request, *, as_json: bool) -> int:
         return 0
     if after is not None:
         print(f"(Follow-up to: {after})")
-    print_answer(answer, sys.stdout)
+    print_shown(answer, outcome, sys.stdout)
     return 0

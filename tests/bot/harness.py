@@ -25,6 +25,7 @@ from discord import app_commands
 from bot.client import CitebotBot
 from bot.config import BotSettings
 from bot.ratelimit import QuestionRateLimiter
+from index.answer.writer import Writer
 from index.engine import Engine
 from index.feedback import FeedbackStore
 from tests.bot.engines import LoopGuard
@@ -113,6 +114,7 @@ async def running_bot(
     expect_errors: tuple[type[BaseException], ...] = (),
     expect_error_logs: int = 0,
     rate_limiter: QuestionRateLimiter | None = None,
+    writer: Writer | None = None,
     **settings: Any,
 ) -> AsyncIterator[BotUnderTest]:
     """A connected `BotUnderTest`; on exit it is closed and everything it did is checked."""
@@ -122,6 +124,7 @@ async def running_bot(
         settings=bot_settings(emu, **settings),
         feedback=feedback,
         rate_limiter=rate_limiter,
+        writer=writer,
         guild_ready_timeout=0.05,
         heartbeat_timeout=STEP_TIMEOUT,
     )
