@@ -14,6 +14,7 @@ from index.answer.compose import Answer, Quote, Source
 from index.answer.retrieval import Passage
 from index.errors import DataDirError
 from index.feedback import (
+    SCHEMA_VERSION,
     FeedbackStore,
     UnknownAnswerError,
     Vote,
@@ -190,7 +191,7 @@ def test_a_version_1_file_loses_asker_ids_and_keeps_its_answers(tmp_path: Path) 
     store = FeedbackStore(path)
     with store.connect() as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(answers)")}
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     assert "user_id" not in columns and {"private", "link", "conversation"} <= columns
     assert store.answer("a" * 16).answer.question == "q"  # type: ignore[union-attr]
 
