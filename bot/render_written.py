@@ -71,7 +71,7 @@ def written_text(text: str, limit: int) -> tuple[str, list[int]]:
 
 
 def sources_block(cited: list[int], sources: Sequence[Source], room: int) -> str:
-    """"**Sources**" and the lines of the cited sources, as many as fit in `room`."""
+    """The "Sources" heading and the lines of the cited sources, as many as fit in `room`."""
     lines = {s.n: source_line(s) for s in sources}
     wanted = [lines[n] for n in cited if n in lines]
     room -= len(SOURCES_HEADING)
