@@ -9,8 +9,9 @@ ARTICLES/DATA: an articles folder and its index, built beforehand with
 
 A local HTTP server on 127.0.0.1 serves `--count` of them as HTML pages. Each repeat runs what
 `citebot add URL...` runs, in process, timing its parts: fetching + extraction + writing the
-Markdown files, then the incremental reindex split into reading the folder, embedding the new
-chunks, the BM25 rebuild, and the rest (SQLite copy, FAISS, manifest, publishing). The added
+Markdown files, then the incremental reindex: its embedding time (measured inside the
+embedder), the time until it reports embedding or writing (reading the folder, finding what
+changed), and its writing stage (BM25, vectors, SQLite, publishing). The added
 files are then deleted and the index brought back by a reindex (timed too: "remove"). A
 no-change reindex is timed as well, and one `citebot add` as a subprocess, as a user runs it
 (Python start-up and model load included). Medians are printed as JSON. Never run in CI; the
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,29 +69,30 @@ class TimedEmbedder:
             self.texts += len(texts)
 
 
-@contextlib.contextmanager
-def timed_phases(phases: dict[str, float]) -> Iterator[None]:
-    """Time the indexer's folder reading and BM25 build (where the indexer has them)."""
-    patched: list[tuple[str, Callable[..., Any]]] = []
-    for name, phase in (("load_articles", "read_folder"), ("_build_lexical", "bm25")):
-        original = getattr(indexer, name, None)
-        if original is None:
-            continue
+class StageClock:
+    """A progress callback noting when each stage of a reindex is first reported.
 
-        def wrapper(*args: Any, _original: Any = original, _phase: str = phase) -> Any:
-            started = time.perf_counter()
-            try:
-                return _original(*args)
-            finally:
-                phases[_phase] = phases.get(_phase, 0.0) + time.perf_counter() - started
+    Takes either progress form (a `Progress` object, or stage, done, total).
+    """
 
-        setattr(indexer, name, wrapper)
-        patched.append((name, original))
-    try:
-        yield
-    finally:
-        for name, original in patched:
-            setattr(indexer, name, original)
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first: dict[str, float] = {}
+
+    def __call__(self, *args: Any) -> None:
+        stage = getattr(args[0], "stage", args[0])
+        self.first.setdefault(str(stage), time.perf_counter())
+
+    def phases(self, ended: float) -> dict[str, float]:
+        """Seconds from the start to the first embedding or writing report (reading the
+        folder and finding what changed), and from the first writing report to the end."""
+        after_reading = min(
+            (t for stage, t in self.first.items() if stage != "reading"), default=ended
+        )
+        phases = {"until_embedding_or_writing": after_reading - self.started}
+        if "writing" in self.first:
+            phases["writing"] = ended - self.first["writing"]
+        return phases
 
 
 def page_html(path: Path) -> tuple[str, str]:
@@ -154,17 +156,17 @@ def serve_pages(pages: dict[str, str]) -> Iterator[str]:
 
 
 def reindex(settings: EngineSettings, embedder: Any) -> tuple[Any, dict[str, float]]:
-    phases: dict[str, float] = {}
-    with timed_phases(phases):
-        report = indexer.update_index(
-            Path(settings.articles_dir),
-            Path(settings.data_dir),
-            embedder,
-            chunk_tokens=settings.chunk_tokens,
-            overlap=settings.chunk_overlap,
-            approximate_from=settings.approximate_from,
-        )
-    return report, phases
+    clock = StageClock()
+    report = indexer.update_index(
+        Path(settings.articles_dir),
+        Path(settings.data_dir),
+        embedder,
+        chunk_tokens=settings.chunk_tokens,
+        overlap=settings.chunk_overlap,
+        approximate_from=settings.approximate_from,
+        progress=clock,
+    )
+    return report, clock.phases(time.perf_counter())
 
 
 def one_repeat(
