@@ -44,24 +44,40 @@ def finished(message: Any) -> bool:
     return message.content.startswith("Reindex finished")
 
 
+class CountingEngine(GuardedEngine):
+    """The real engine, counting the reindexes it is asked to run."""
+
+    reindexes = 0
+
+    def reindex(self, *args: Any, **kwargs: Any) -> Any:
+        self.reindexes += 1
+        return super().reindex(*args, **kwargs)
+
+
 def test_a_member_without_permission_is_refused_and_nothing_runs(
-    own_engine: Any, own_index: IndexDirs, feedback: Any
+    own_index: IndexDirs, embedder: Any, guard: LoopGuard, feedback: Any
 ) -> None:
+    engine = make_engine(own_index, embedder, guard, cls=CountingEngine)
     (own_index.articles / "ferries.md").write_text(FERRY_ARTICLE, encoding="utf-8")
-    generation = own_engine.status().generation
 
     async def scenario(emu: DiscordEmulator) -> None:
-        async with running_bot(emu, own_engine, feedback, expect_errors=(NotAdminError,)) as bot:
+        async with running_bot(emu, engine, feedback, expect_errors=(NotAdminError,)):
             command = await emu.run_slash_command("reindex", user=emu.member)
             refusal = await emu.wait_for_message(interaction=command)
-            assert not bot.engine.reindexing
+            # Had the member's command started a reindex, this one would be refused (it
+            # runs) or would find the new article already indexed (it ran).
+            admin = await emu.run_slash_command("reindex", user=emu.admin)
+            report = await emu.wait_for_message(
+                interaction=admin, predicate=finished, timeout=STEP_TIMEOUT
+            )
         assert command.callback_type == 4 and refusal.ephemeral
         assert refusal.content == NOT_ADMIN
-        bot_messages = [m for m in emu.messages if m.author_id == emu.bot_user.id]
-        assert bot_messages == [refusal]
+        member_saw = [m for m in emu.messages if m.interaction_id == command.id]
+        assert member_saw == [refusal]
+        assert "1 added, 0 updated, 0 removed, 4 unchanged" in report.content
+        assert engine.reindexes == 1  # the admin's
 
     run_scenario(scenario)
-    assert own_engine.status().generation == generation  # no reindex ran
 
 
 def test_a_member_with_an_admin_role_reindexes_and_gets_the_counts(

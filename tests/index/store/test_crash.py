@@ -1,4 +1,8 @@
-"""A reindex killed with SIGKILL in the middle of embedding leaves the previous index usable."""
+"""A reindex killed with SIGKILL in the middle of embedding leaves the previous index usable.
+
+The kill point is deterministic: the command line runs through `paused_index`, which stops
+half-way through embedding and says so, so the kill never misses its window.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,9 @@ from index.engine import Engine
 from index.settings import EngineSettings
 from index.store.generations import CURRENT_FILE
 from tests.conftest import DEMO_ARTICLES, FIXTURES
+from tests.index.store.paused_index import EMBEDDING_MARK
+
+ROOT = Path(__file__).parents[3]
 
 
 def test_sigkill_mid_embedding_keeps_previous_index(
@@ -30,25 +37,28 @@ def test_sigkill_mid_embedding_keeps_previous_index(
     ]
     live = (data / CURRENT_FILE).read_text()
 
-    # Enough new text that embedding takes seconds; kill once the log says it has begun.
+    # The command line is stopped half-way through embedding the new articles, then killed.
     shutil.copytree(DEMO_ARTICLES, articles / "demo")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "citebot", "-v", "index", "--articles", str(articles),
-         "--data", str(data), "-q"],
+        [sys.executable, "-m", "tests.index.store.paused_index", "index", "--articles",
+         str(articles), "--data", str(data), "-q"],
         stderr=subprocess.PIPE,
         text=True,
+        cwd=ROOT,
         env={
             **{k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")},
             "CITEBOT_EMBED_BACKEND": "torch",  # the backend the in-process engines use
         },
     )  # fmt: skip
     assert proc.stderr is not None
+    said = []
     for line in proc.stderr:
-        if "embedding" in line and "chunks of" in line:
+        said.append(line)
+        if line.strip() == EMBEDDING_MARK:
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert proc.returncode == -signal.SIGKILL, "".join(said)  # killed, not ended by itself
     assert list(data.glob("*.build")), "the kill should have interrupted a build"
     assert (data / CURRENT_FILE).read_text() == live
 
