@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from index.embed.embedder import SentenceTransformerEmbedder
+from tests.threads import join_all, started_since
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO_ARTICLES = Path(__file__).parents[1] / "demo" / "articles"
@@ -61,3 +63,12 @@ def fake_embedder() -> FakeEmbedder:
 def real_embedder() -> SentenceTransformerEmbedder:
     """The bundled all-MiniLM-L6-v2, loaded once per test session."""
     return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(autouse=True)
+def no_thread_outlives_its_test() -> Iterator[None]:
+    """Join every thread the test started; fail the test if one does not end (issue 13)."""
+    before = threading.enumerate()
+    yield
+    running = join_all(started_since(before))
+    assert not running, f"threads the test started are still running: {running}"

@@ -28,7 +28,12 @@ from tests.bot.engines import (
 
 @pytest.fixture(scope="session")
 def embedder(real_embedder: SentenceTransformerEmbedder) -> SentenceTransformerEmbedder:
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole suite (tests/conftest.py)."""
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole suite (tests/conftest.py).
+
+    The model is loaded here, not by the first bot that warms it up: a bot has STEP_TIMEOUT
+    to become ready, and a test run on its own would otherwise spend it loading the model.
+    """
+    real_embedder.embed(["warm-up"])
     return real_embedder
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import shutil
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -115,7 +116,27 @@ def copy_index(source: IndexDirs, root: Path) -> IndexDirs:
     return dirs
 
 
-class ReindexGate:
+class Gate:
+    """Holds threads at one point until the test lets them go.
+
+    Every gate opens when a bot under test closes (`running_bot` calls `open_all`), so a test
+    that fails while holding one never leaves a thread waiting behind it.
+    """
+
+    _every: ClassVar[weakref.WeakSet[Gate]] = weakref.WeakSet()
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        Gate._every.add(self)
+
+    @classmethod
+    def open_all(cls) -> None:
+        """Let every thread held by any gate go."""
+        for gate in list(cls._every):
+            gate.release.set()
+
+
+class ReindexGate(Gate):
     """Makes the reindex thread's embedding wait until the test releases it.
 
     Questions embed in other threads and are never held, so a test can ask while a reindex
@@ -123,9 +144,9 @@ class ReindexGate:
     """
 
     def __init__(self, thread_name: str) -> None:
+        super().__init__()
         self.thread_name = thread_name
         self.entered = threading.Event()
-        self.release = threading.Event()
 
     def wait_here(self) -> None:
         if threading.current_thread().name != self.thread_name:

@@ -4,8 +4,10 @@ Each scenario runs in a fresh event loop with a fresh emulator. A bot started wi
 `running_bot` fails its test on: an app-command error reaching the tree's error handler
 (unless the test expects it), an ERROR log record (unless expected), the token appearing in
 any log record, a request to a route the emulator does not know, a message sent without
-`allowed_mentions` allowing nothing, a message over Discord's limits, blocking engine or
-SQLite work on the event loop, and asyncio tasks left behind.
+`allowed_mentions` allowing nothing, a message that would ping anyone (mentions in embeds
+included), a message over Discord's limits, a request refused by Discord's per-route rate
+limits, an interaction answered after the 3-second deadline, blocking engine or SQLite work on
+the event loop, and asyncio tasks left behind.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import gc
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,14 +31,16 @@ from bot.ratelimit import QuestionRateLimiter
 from index.answer.writer import Writer
 from index.engine import Engine
 from index.feedback import FeedbackStore
-from tests.bot.engines import LoopGuard
+from tests.bot.engines import Gate, LoopGuard
 from tests.discord_emulator import DiscordEmulator, StoredMessage, discord_pointed_at
+from tests.threads import join_all, started_since
 
 STEP_TIMEOUT = 10.0
 MESSAGES_PATH = r"^/channels/\d+/messages$"
 FOLLOWUP_PATH = r"^/webhooks/\d+/[^/]+$"
 CALLBACK_PATH = r"^/interactions/\d+/[^/]+/callback$"
 NO_MENTIONS = {"parse": []}
+UNKNOWN_INTERACTION = 10062  # Discord's code for a callback after the 3-second deadline
 
 
 class BotUnderTest(CitebotBot):
@@ -115,10 +120,13 @@ async def running_bot(
     expect_error_logs: int = 0,
     rate_limiter: QuestionRateLimiter | None = None,
     writer: Writer | None = None,
+    heartbeat_timeout: float = STEP_TIMEOUT,
     **settings: Any,
 ) -> AsyncIterator[BotUnderTest]:
-    """A connected `BotUnderTest`; on exit it is closed and everything it did is checked."""
+    """A connected `BotUnderTest`; on exit it is closed, the threads it started (a reindex,
+    the engine's workers) are joined, and everything it did is checked."""
     observed = Observed()
+    before = threading.enumerate()
     bot = BotUnderTest(
         engine=engine,
         settings=bot_settings(emu, **settings),
@@ -126,7 +134,7 @@ async def running_bot(
         rate_limiter=rate_limiter,
         writer=writer,
         guild_ready_timeout=0.05,
-        heartbeat_timeout=STEP_TIMEOUT,
+        heartbeat_timeout=heartbeat_timeout,
     )
     bot.observed = observed  # type: ignore[attr-defined]
     handler = bot.tree.on_error
@@ -144,12 +152,22 @@ async def running_bot(
             try:
                 yield bot
             finally:
+                Gate.open_all()  # a test that failed while holding its engine lets it go
                 await bot.close()
                 await asyncio.wait_for(runner, STEP_TIMEOUT)
+                await join_bot_threads(before)
     check_bot_behaviour(emu, observed, expect_errors, expect_error_logs)
     guard = getattr(engine, "guard", None)
     if isinstance(guard, LoopGuard):
         assert not guard.violations, f"blocking calls on the event loop: {guard.violations}"
+
+
+async def join_bot_threads(before: list[threading.Thread]) -> None:
+    """Wait for the threads a closed bot started (the event loop's own executor aside, which
+    `asyncio.run` joins): a reindex it began ends before the test does."""
+    started = [t for t in started_since(before) if not t.name.startswith("asyncio_")]
+    running = await asyncio.to_thread(join_all, started)
+    assert not running, f"threads the bot started are still running: {running}"
 
 
 def check_bot_behaviour(
@@ -176,7 +194,15 @@ def check_bot_behaviour(
     for message in emu.messages:
         if message.author_id == emu.bot_user.id:
             assert_within_limits(message)
-            assert message.payload["mentions"] == [] and not message.payload["mention_everyone"]
+            assert not message.pings, f"message {message.id} pings: {message.pings}"
+    limited = [f"{r.method} {r.path}" for r in emu.requests if r.rate_limited]
+    assert not limited, f"the bot ran into Discord's rate limits: {limited}"
+    late = [r.path for r in emu.requests if _error_code(r.response) == UNKNOWN_INTERACTION]
+    assert not late, f"interactions answered after Discord's 3-second deadline: {late}"
+
+
+def _error_code(body: Any) -> int | None:
+    return body.get("code") if isinstance(body, dict) else None
 
 
 def _full_text(record: logging.LogRecord) -> str:
@@ -199,14 +225,18 @@ def message_bodies(emu: DiscordEmulator) -> Iterator[tuple[Any, dict[str, Any]]]
 
 
 def assert_within_limits(message: StoredMessage) -> None:
-    """Discord's limits: 2,000 of content, 4,096 per description, 6,000 over all embeds."""
+    """Discord's limits: 2,000 of content, 4,096 per description, 256 per title and author,
+    2,048 per footer, 6,000 over all embeds."""
     assert len(message.content) <= 2000
     total = 0
     for embed in message.embeds:
         assert len(embed.get("description") or "") <= 4096
         assert len(embed.get("title") or "") <= 256
         total += sum(len(embed.get(k) or "") for k in ("title", "description"))
-        total += len((embed.get("footer") or {}).get("text") or "")
+        footer = (embed.get("footer") or {}).get("text") or ""
+        author = (embed.get("author") or {}).get("name") or ""
+        assert len(footer) <= 2048 and len(author) <= 256
+        total += len(footer) + len(author)
         total += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields") or [])
     assert total <= 6000
 

@@ -17,6 +17,7 @@ from .gateway import OP_INVALID_SESSION, OP_RECONNECT
 from .records import GatewayFrame, InteractionRecord, RecordedRequest, StoredMessage
 
 if TYPE_CHECKING:
+    from .clock import EmulatedClock
     from .gateway import GatewayHub
     from .world import World
 
@@ -191,6 +192,19 @@ class EmulatorControls:
             return None
 
         return await self.wait_until(find, timeout=timeout, what=f"gateway op {op}")
+
+    # -- the emulated clock ---------------------------------------------------------------
+
+    @property
+    def clock(self) -> EmulatedClock:
+        """Discord's clock (see ``clock.py``): timestamps, deadlines, token expiry, windows."""
+        return self.world.clock
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move Discord's clock ``seconds`` ahead at once, e.g. past the 3-second interaction
+        deadline or the 15-minute token lifetime, without waiting."""
+        self.world.clock.advance(seconds)
+        self.world.feed.notify()
 
     # -- faults -------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from .models import (
     FakeUser,
     permission_value,
 )
+from .ratelimits import RouteLimit
 from .records import InteractionRecord, StoredMessage
 from .server import EmulatorServer
 from .threads import Threads
@@ -56,8 +57,10 @@ class DiscordEmulator(EmulatorControls, PeopleActions):
     (``bot: true``), and one text channel ``emu.channel``. ``interaction_deadline`` is how long
     the bot has for the first interaction callback before it gets ``Unknown interaction``
     (Discord's 3 s; None disables it). ``now`` sets the emulated clock (message timestamps and
-    snowflakes), which then runs at real speed. Leaving the block raises if the emulator itself
-    failed. Threads and context-menu commands are in ``PeopleActions`` (``actions.py``).
+    snowflakes, deadlines), which then runs at real speed; ``emu.advance_clock`` moves it ahead.
+    ``route_limits`` replaces Discord's per-route rate limits (``ratelimits.py``), keyed by
+    ``(method, route template)``. Leaving the block raises if the emulator itself failed.
+    Threads and context-menu commands are in ``PeopleActions`` (``actions.py``).
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class DiscordEmulator(EmulatorControls, PeopleActions):
         interaction_deadline: float | None = 3.0,
         host: str = "127.0.0.1",
         now: datetime | None = None,
+        route_limits: Mapping[tuple[str, str], RouteLimit] | None = None,
     ) -> None:
         self.world = World(
             token=token,
@@ -80,6 +84,7 @@ class DiscordEmulator(EmulatorControls, PeopleActions):
             bot_permissions=permission_value(bot_permissions),
             interaction_deadline=interaction_deadline,
             now=now,
+            route_limits=route_limits,
         )
         self.gateway = GatewayHub(
             self.world, heartbeat_interval=heartbeat_interval, privileged_intents=privileged_intents

@@ -1,4 +1,4 @@
-"""HTTP response helpers: exact JSON content type, rate-limit headers and injected failures.
+"""HTTP response helpers: exact JSON content type, Discord's 429, and injected failures.
 
 discord.py only parses a body as JSON when ``Content-Type`` is exactly ``application/json``
 (aiohttp's ``json_response`` appends ``; charset=utf-8``), retries a 429 only when the response
@@ -8,19 +8,14 @@ has a ``Via`` header and a JSON ``retry_after``, and reads ``X-RateLimit-Reset-A
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-# Generous limits on normal responses: discord.py never pre-emptively sleeps on them.
-NORMAL_LIMIT = 50
-NORMAL_RESET_AFTER = 1.0
 STATUS_TEXT = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
@@ -37,29 +32,21 @@ def no_content() -> web.Response:
     return web.Response(status=204, headers={"Via": "1.1 google"})
 
 
-def bucket_for(method: str, route_pattern: str) -> str:
-    """A stable rate-limit bucket hash for a route template."""
-    return hashlib.sha1(f"{method} {route_pattern}".encode()).hexdigest()[:16]
-
-
-def ratelimit_headers(
-    bucket: str, *, remaining: int, reset_after: float, limit: int
-) -> dict[str, str]:
-    """The ``X-RateLimit-*`` header set Discord sends (Remaining always with Reset-After)."""
-    return {
-        "X-RateLimit-Limit": str(limit),
-        "X-RateLimit-Remaining": str(remaining),
-        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
-        "X-RateLimit-Reset-After": f"{reset_after:.3f}",
-        "X-RateLimit-Bucket": bucket,
+def too_many_requests(
+    retry_after: float, headers: dict[str, str], *, is_global: bool = False, body: Any = None
+) -> web.Response:
+    """Discord's 429: ``retry_after`` in the JSON body and in ``Retry-After``, and the scope."""
+    body = body or {
+        "message": "You are being rate limited.",
+        "retry_after": retry_after,
+        "global": is_global,
+        "code": 0,
     }
-
-
-def normal_ratelimit_headers(bucket: str) -> dict[str, str]:
-    """Headers for a successful response with plenty of requests left in the bucket."""
-    return ratelimit_headers(
-        bucket, remaining=NORMAL_LIMIT - 1, reset_after=NORMAL_RESET_AFTER, limit=NORMAL_LIMIT
-    )
+    headers = {**headers, "Retry-After": str(math.ceil(retry_after))}
+    headers["X-RateLimit-Scope"] = "global" if is_global else "user"
+    if is_global:
+        headers["X-RateLimit-Global"] = "true"
+    return json_response(body, 429, headers)
 
 
 @dataclass
@@ -83,24 +70,14 @@ class FaultRule:
         method_ok = self.method == "*" or self.method == method.upper()
         return self.count > 0 and method_ok and self.path_regex.search(path) is not None
 
-    def response(self, bucket: str) -> web.Response:
-        """Consume one use of the rule and build the failure response."""
+    def response(self, headers: dict[str, str]) -> web.Response:
+        """Consume one use of the rule and build the failure response; a 429 carries the
+        route's rate-limit ``headers`` (nothing remaining until ``retry_after``)."""
         self.count -= 1
         if self.status != 429:
             reason = STATUS_TEXT.get(self.status, "Error")
             body = self.body or {"message": f"{self.status}: {reason}", "code": 0}
             return json_response(body, self.status)
-        body = self.body or {
-            "message": "You are being rate limited.",
-            "retry_after": self.retry_after,
-            "global": self.is_global,
-            "code": 0,
-        }
-        headers = ratelimit_headers(
-            bucket, remaining=0, reset_after=self.retry_after, limit=NORMAL_LIMIT
+        return too_many_requests(
+            self.retry_after, headers, is_global=self.is_global, body=self.body
         )
-        headers["Retry-After"] = str(math.ceil(self.retry_after))
-        headers["X-RateLimit-Scope"] = "global" if self.is_global else "user"
-        if self.is_global:
-            headers["X-RateLimit-Global"] = "true"
-        return json_response(body, 429, headers)

@@ -176,7 +176,14 @@ class GatewayHub:
 
     async def _on_payload(self, conn: GatewayConnection, payload: dict[str, Any]) -> None:
         op, data = payload.get("op"), payload.get("d")
-        frame = GatewayFrame(self.world.feed.bump(), conn.id, conn.path, int(op or 0), data)
+        frame = GatewayFrame(
+            self.world.feed.bump(),
+            conn.id,
+            conn.path,
+            int(op or 0),
+            data,
+            time=self.world.clock.monotonic(),
+        )
         self.world.frames.append(frame)
         if op == OP_HEARTBEAT:
             conn.send({"op": OP_HEARTBEAT_ACK, "d": None, "s": None, "t": None})

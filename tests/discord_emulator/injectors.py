@@ -96,6 +96,7 @@ def new_interaction(
         member.id,
         payload,
         source_message_id=message.id if message is not None else None,
+        created=world.clock.monotonic(),
     )
     world.interactions[interaction_id] = record
     world.feed.bump()

@@ -3,7 +3,10 @@
 Behaviour worth knowing when writing tests:
 
 * The first callback must arrive within ``interaction_deadline`` (3 s, like Discord) or it gets
-  404 ``Unknown interaction`` (10062); follow-ups and edits have no deadline.
+  404 ``Unknown interaction`` (10062). Follow-ups and edits work for as long as the token lives,
+  15 minutes; after that they get 401 ``Invalid Webhook Token`` (50027). Both are judged on the
+  emulated clock (``emu.advance_clock``), so a test can make "10 s later" or "16 minutes later"
+  happen without waiting.
 * The callback answers ``?with_response=1`` with ``{"interaction": {...}, "resource": {...}}``
   (discord.py 2.7 requires it); a second callback gets 400 code 40060, an unknown one 404 10062.
 * Type 5 (defer with "thinking") creates a placeholder message flagged LOADING (128), ephemeral if
@@ -16,7 +19,6 @@ Behaviour worth knowing when writing tests:
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
 from aiohttp import web
@@ -40,6 +42,8 @@ RESPONSE_FLAGS = 4 | EPHEMERAL_FLAG | 4096 | (1 << 15)
 VALID_CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
 MESSAGE_RESOURCES = {4, 5, 7}
 UNKNOWN_WEBHOOK = {"message": "Unknown Webhook", "code": 10015}
+INVALID_WEBHOOK_TOKEN = {"message": "Invalid Webhook Token", "code": 50027}
+TOKEN_LIFETIME = 15 * 60.0  # seconds an interaction token can be used for follow-ups
 
 
 def _truthy(value: str | None) -> bool:
@@ -102,8 +106,9 @@ class InteractionApi:
         return json_response(result)
 
     def _too_late(self, inter: InteractionRecord) -> bool:
+        age = self.world.clock.monotonic() - inter.created
         deadline = self.world.interaction_deadline
-        return deadline is not None and time.monotonic() - inter.created > deadline
+        return age > TOKEN_LIFETIME or (deadline is not None and age > deadline)
 
     def _apply_callback(
         self,
@@ -147,6 +152,8 @@ class InteractionApi:
         token = request.match_info["token"]
         for inter in self.world.interactions.values():
             if inter.token == token:
+                if self.world.clock.monotonic() - inter.created > TOKEN_LIFETIME:
+                    raise EmulatorError(401, INVALID_WEBHOOK_TOKEN)
                 return inter
         raise EmulatorError(404, UNKNOWN_WEBHOOK)
 

@@ -9,7 +9,6 @@ overwrites for @everyone, roles and the member, in that order).
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +21,7 @@ from .channels import PUBLIC_THREAD as PUBLIC_THREAD
 from .channels import TEXT_CHANNEL as TEXT_CHANNEL
 from .channels import THREAD_TYPES as THREAD_TYPES
 from .channels import FakeChannel, FakeThread
+from .clock import EmulatedClock
 
 DISCORD_EPOCH_MS = 1420070400000
 
@@ -89,22 +89,22 @@ def iso_now() -> str:
 class SnowflakeFactory:
     """Produce unique, increasing snowflakes whose timestamp part is the emulated time.
 
-    The emulated clock runs at real speed from ``start`` (default: the real time), so a test
-    can hold a conversation "on 2024-04-01": message timestamps and ids say so.
+    The time comes from an ``EmulatedClock`` (``clock.py``): a test can hold a conversation
+    "on 2024-04-01", and move the clock forward; message timestamps and ids say so.
     """
 
-    def __init__(self, start: datetime | None = None) -> None:
+    def __init__(self, clock: EmulatedClock | None = None) -> None:
+        self.clock = clock or EmulatedClock()
         self._last = 0
         self._increment = itertools.count()
-        self._offset = 0.0 if start is None else start.timestamp() - time.time()
 
     def now(self) -> datetime:
         """The emulated time (UTC)."""
-        return datetime.fromtimestamp(time.time() + self._offset, UTC)
+        return self.clock.now()
 
     def next(self) -> int:
         """Return a new snowflake."""
-        millis = int((time.time() + self._offset) * 1000) - DISCORD_EPOCH_MS
+        millis = int(self.clock.time() * 1000) - DISCORD_EPOCH_MS
         candidate = (millis << 22) | (next(self._increment) & 0xFFF)
         self._last = max(candidate, self._last + 1)
         return self._last

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .mentions import pings
+
 T = TypeVar("T")
 
 EPHEMERAL_FLAG = 1 << 6
@@ -66,7 +68,7 @@ class RecordedRequest:
 
     ``path`` is relative to ``/api/v10``; ``json`` is the parsed body (for multipart uploads, the
     ``payload_json`` part); ``route`` is the matched route template, or None when no emulated
-    route exists; ``time`` is ``time.monotonic()`` on arrival.
+    route exists; ``time`` is the emulated clock's ``monotonic()`` on arrival.
     """
 
     stamp: int
@@ -80,6 +82,7 @@ class RecordedRequest:
     time: float = field(default_factory=time.monotonic)
     status: int | None = None
     injected_fault: bool = False
+    rate_limited: bool = False
     response: Any = None
 
     @property
@@ -162,6 +165,12 @@ class StoredMessage:
     def components(self) -> list[dict[str, Any]]:
         """The top-level component objects."""
         return list(self.payload.get("components") or [])
+
+    @property
+    def pings(self) -> list[str]:
+        """Every notification this message would send, mentions in embeds included (see
+        ``mentions.py``); ``[]`` when nothing, and nobody, would be pinged."""
+        return pings(self.payload, self.allowed_mentions)
 
     def custom_ids(self) -> list[str]:
         """Every ``custom_id`` found in the component tree, depth first."""

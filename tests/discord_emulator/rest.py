@@ -1,4 +1,4 @@
-"""The REST side: request recording, auth and fault injection (one middleware), and the
+"""The REST side: request recording, auth, fault injection and rate limits (one middleware), and the
 account-level routes (users, gateway discovery, application info and commands, guild reads).
 
 Message routes live in ``channels_api``, interaction routes in ``interactions_api``; ``server``
@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from .errors import EmulatorError, unknown
-from .faults import FaultRule, bucket_for, json_response, no_content, normal_ratelimit_headers
+from .faults import FaultRule, json_response, no_content, too_many_requests
 from .gateway import GatewayHub
 from .records import RecordedRequest
 from .world import World
@@ -85,6 +85,7 @@ def make_middleware(world: World, faults: list[FaultRule]) -> Any:
             body,
             files,
             route=pattern if pattern != "/{tail}" else None,
+            time=world.clock.monotonic(),
         )
         world.requests.append(record)
         request[RECORD] = record
@@ -109,23 +110,28 @@ async def _answer(
     exempt = NO_AUTH_PATHS.match(record.path) is not None
     if (auth is not None or not exempt) and auth != f"Bot {world.token}":
         return json_response({"message": "401: Unauthorized", "code": 0}, 401)
-    bucket = bucket_for(request.method, record.route or record.path)
+    route = record.route or record.path
     for rule in faults:
         if rule.matches(request.method, record.path):
             record.injected_fault = True
             log.info("injecting %d for %s %s", rule.status, request.method, record.path)
-            return rule.response(bucket)
+            headers = world.rate_limits.exhausted_headers(request.method, route, rule.retry_after)
+            return rule.response(headers)
+    verdict = world.rate_limits.take(request.method, route, request.match_info)
+    if verdict.retry_after is not None:
+        record.rate_limited = True
+        log.info("rate limiting %s %s for %.3f s", request.method, record.path, verdict.retry_after)
+        return too_many_requests(verdict.retry_after, verdict.headers)
     try:
         response = await handler(request)
     except EmulatorError as exc:
-        return json_response(exc.body, exc.status)
+        response = json_response(exc.body, exc.status)
     except Exception as exc:
         # A bug in the emulator, not a Discord error: remember it so the test fails loudly.
         log.exception("emulator failed handling %s %s", request.method, record.path)
         world.internal_errors.append(exc)
         return json_response({"message": "emulator internal error", "code": 0}, 599)
-    if response.status < 300:
-        response.headers.update(normal_ratelimit_headers(bucket))
+    response.headers.update(verdict.headers)
     return response
 
 

@@ -18,6 +18,8 @@ MAX_EMBED_TOTAL = 6000
 EMBED_LIMITS = {"title": 256, "description": 4096}
 MAX_FIELDS = 25
 FIELD_LIMITS = {"name": 256, "value": 1024}
+MAX_FOOTER_TEXT = 2048
+MAX_AUTHOR_NAME = 256
 MAX_ACTION_ROWS = 5
 MAX_CUSTOM_ID = 100
 MAX_BUTTON_LABEL = 80
@@ -86,8 +88,12 @@ def _check_embeds(embeds: list[dict[str, Any]]) -> dict[str, Any] | None:
                     return form_error(path, "BASE_TYPE_REQUIRED", "This field is required")
                 if len(text) > limit:
                     return _too_long(["embeds", index, "fields", field_index, key], limit)
-        footer = (embed.get("footer") or {}).get("text") or ""
-        author = (embed.get("author") or {}).get("name") or ""
+        footer = str((embed.get("footer") or {}).get("text") or "")
+        if len(footer) > MAX_FOOTER_TEXT:
+            return _too_long(["embeds", index, "footer", "text"], MAX_FOOTER_TEXT)
+        author = str((embed.get("author") or {}).get("name") or "")
+        if len(author) > MAX_AUTHOR_NAME:
+            return _too_long(["embeds", index, "author", "name"], MAX_AUTHOR_NAME)
         total += len(footer) + len(author)
     if total > MAX_EMBED_TOTAL:
         return form_error(

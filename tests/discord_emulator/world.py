@@ -11,9 +11,11 @@ import copy
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from .clock import EmulatedClock
 from .commands import CommandRegistry
 from .errors import EmulatorError, unknown
 from .models import (
@@ -26,6 +28,7 @@ from .models import (
     FakeUser,
     SnowflakeFactory,
 )
+from .ratelimits import RateLimits, RouteLimit
 from .records import ChangeFeed, GatewayFrame, InteractionRecord, RecordedRequest, StoredMessage
 from .validation import form_error
 
@@ -51,10 +54,13 @@ class World:
         bot_permissions: int,
         interaction_deadline: float | None = 3.0,
         now: datetime | None = None,
+        route_limits: Mapping[tuple[str, str], RouteLimit] | None = None,
     ) -> None:
         self.token = token
         self.interaction_deadline = interaction_deadline
-        self.snowflakes = SnowflakeFactory(now)
+        self.clock = EmulatedClock(now)
+        self.snowflakes = SnowflakeFactory(self.clock)
+        self.rate_limits = RateLimits(self.clock, route_limits)
         self.feed = ChangeFeed()
         self.application_id = self.snowflakes.next()
         self.bot_user = FakeUser(self.application_id, bot_name, bot=True)
@@ -152,8 +158,8 @@ class World:
         return found
 
     def now(self) -> datetime:
-        """The emulated time (see ``SnowflakeFactory``)."""
-        return self.snowflakes.now()
+        """The emulated time (see ``clock.py``)."""
+        return self.clock.now()
 
     def message(self, channel_id: int, message_id: int | str) -> StoredMessage:
         """Return a live message in ``channel_id`` or raise ``Unknown Message``."""
