@@ -137,13 +137,15 @@ class SourcesButton(
 
     async def callback(self, interaction: Interaction) -> None:
         try:
+            # Acknowledged before any work: a busy or slow engine must not miss Discord's 3 s.
+            await interaction.response.defer(ephemeral=True, thinking=True)
             bot = interaction.client
             stored = await bot.engine.run(bot.feedback.answer, self.answer_id)
             if stored is None:
                 raise UnknownAnswerError("That answer is no longer stored: ask again.")
             heading = f"Passages behind the answer to: {stored.answer.question}"
             content, embeds = sources_message(stored, heading, self.kind)
-            await interaction.response.send_message(content, embeds=embeds, ephemeral=True)
+            await interaction.followup.send(content, embeds=embeds, ephemeral=True)
         except Exception as exc:
             await errors.report(interaction, exc)
 
@@ -180,6 +182,9 @@ class VoteButton(
 
     async def callback(self, interaction: Interaction) -> None:
         try:
+            # Acknowledged before any work (a quiet update of the message the button is on):
+            # a busy or slow engine must not miss Discord's 3 s.
+            await interaction.response.defer()
             bot = interaction.client
             async with bot.vote_locks.hold(self.answer_id):
                 counts, stored = await bot.engine.run(
@@ -190,7 +195,7 @@ class VoteButton(
                 view = answer_view(
                     self.answer_id, counts, with_sources=has_sources(stored), kind=stored.kind
                 )
-                await interaction.response.edit_message(view=view)
+                await interaction.edit_original_response(view=view)
             await interaction.followup.send(
                 f"Thanks: your {VOTE_EMOJI[self.vote]} is recorded (press the other button to "
                 "change it).",

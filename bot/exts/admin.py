@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 2.0  # seconds between progress edits (Discord allows 5 edits per 5 s)
 TOKEN_LIFETIME = 14 * 60.0  # an interaction token lasts 15 minutes
 DID_NOT_FINISH = "The reindex did not finish; the previous index is still in use."
+TOKEN_GONE = (50027, 10015)  # Discord's "Invalid Webhook Token", "Unknown Webhook"
 
 
 class ProgressTracker:
@@ -41,7 +42,8 @@ class ProgressMessage:
     """The public message a reindex keeps up to date.
 
     It is edited through the interaction while its token lives (15 minutes), then through the
-    channel, so a long reindex still reports how it ended.
+    channel, so a long reindex still reports how it ended. Discord's clock decides: once it
+    calls the token invalid, the channel is used even if ours says the token still lives.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class ProgressMessage:
         self.started = time.monotonic()
         self.message_id: int | None = None
         self.shown = ""
+        self.token_expired = False
 
     async def start(self, text: str) -> None:
         response = await self.interaction.response.send_message(text)
@@ -63,17 +66,30 @@ class ProgressMessage:
         if text == self.shown:
             return
         try:
-            if time.monotonic() - self.started < self.token_lifetime or self.message_id is None:
-                await self.interaction.edit_original_response(content=text)
+            if self.message_id is None or self._token_fresh():
+                try:
+                    await self.interaction.edit_original_response(content=text)
+                except discord.HTTPException as exc:
+                    if exc.code not in TOKEN_GONE or self.message_id is None:
+                        raise
+                    log.info("the interaction token has expired: editing through the channel")
+                    self.token_expired = True
+                    await self._edit_in_channel(self.message_id, text)
             else:
-                channel = self.interaction.client.get_partial_messageable(
-                    self.interaction.channel_id or 0
-                )
-                await channel.get_partial_message(self.message_id).edit(content=text)
+                await self._edit_in_channel(self.message_id, text)
         except discord.HTTPException as exc:
             log.warning("could not update the reindex message: %s", exc)
             return
         self.shown = text
+
+    def _token_fresh(self) -> bool:
+        """Whether the interaction token still works, as far as we know."""
+        young = time.monotonic() - self.started < self.token_lifetime
+        return young and not self.token_expired
+
+    async def _edit_in_channel(self, message_id: int, text: str) -> None:
+        channel = self.interaction.client.get_partial_messageable(self.interaction.channel_id or 0)
+        await channel.get_partial_message(message_id).edit(content=text)
 
 
 class Admin(commands.Cog):

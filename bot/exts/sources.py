@@ -76,13 +76,14 @@ class Sources(commands.GroupCog, group_name="sources"):
     @app_commands.command(name="last")
     async def last(self, interaction: discord.Interaction[CitebotBot]) -> None:
         """The passages behind the last answer given in this channel (only you see them)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)  # before any slow work
         channel_id = interaction.channel_id or 0
         stored = await self.bot.engine.run(self.bot.feedback.last_answer, channel_id)
         if stored is None:
             raise UserError(NO_ANSWER_YET)
         heading = f"The last answer here was to: {stored.answer.question}"
         content, embeds = sources_message(stored, heading)
-        await interaction.response.send_message(content, embeds=embeds, ephemeral=True)
+        await interaction.followup.send(content, embeds=embeds, ephemeral=True)
 
     # -- fresh sources (admins only; the work is done by the feeds extension) ----------------
 

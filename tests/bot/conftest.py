@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.async_engine import QUERY_THREAD_PREFIX
 from index.embed.embedder import SentenceTransformerEmbedder
 from index.engine import Engine
 from tests.bot.engines import (
@@ -20,6 +21,9 @@ from tests.bot.engines import (
     GuardedFeedbackStore,
     IndexDirs,
     LoopGuard,
+    Slowdown,
+    SlowEngine,
+    SlowFeedbackStore,
     copy_index,
     engine_settings,
     make_engine,
@@ -83,3 +87,23 @@ def own_engine(
 def feedback(tmp_path: Path, guard: LoopGuard) -> GuardedFeedbackStore:
     """A fresh feedback store for one test."""
     return GuardedFeedbackStore(tmp_path / "feedback.sqlite", guard)
+
+
+@pytest.fixture
+def slowdown() -> Slowdown:
+    """A slow engine and disk, for the bot's worker threads (open until `held`)."""
+    return Slowdown(QUERY_THREAD_PREFIX)
+
+
+@pytest.fixture
+def slow_engine(own_index: IndexDirs, embedder: Any, guard: LoopGuard, slowdown: Slowdown) -> Any:
+    """The real engine over a private index, whose index reads wait while `slowdown` is held."""
+    engine = make_engine(own_index, embedder, guard, cls=SlowEngine)
+    engine.slowdown = slowdown
+    return engine
+
+
+@pytest.fixture
+def slow_feedback(tmp_path: Path, guard: LoopGuard, slowdown: Slowdown) -> SlowFeedbackStore:
+    """A fresh feedback store whose connections wait while `slowdown` is held."""
+    return SlowFeedbackStore(tmp_path / "feedback.sqlite", guard, slowdown)

@@ -8,10 +8,11 @@ progress so a test can ask questions meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -154,6 +155,72 @@ class ReindexGate(Gate):
         self.entered.set()
         if not self.release.wait(30):
             raise TimeoutError("the test never released the reindex")
+
+
+class Slowdown(Gate):
+    """A slow engine and disk: while held, every index read and every feedback-store
+    connection made by the engine's worker threads waits here, for as long as the test likes.
+
+    Open unless `held`; `waiting` counts the calls waiting now.
+    """
+
+    def __init__(self, thread_prefix: str) -> None:
+        super().__init__()
+        self.thread_prefix = thread_prefix
+        self.release.set()
+        self._waiting = 0
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold every worker's engine and feedback calls inside the block."""
+        self.release.clear()
+        try:
+            yield
+        finally:
+            self.release.set()
+
+    def wait_here(self) -> None:
+        if self.release.is_set() or not threading.current_thread().name.startswith(
+            self.thread_prefix
+        ):
+            return
+        with self._changed:
+            self._waiting += 1
+            self._changed.notify_all()
+        try:
+            if not self.release.wait(30):
+                raise TimeoutError("the test never let the slow engine go")
+        finally:
+            with self._changed:
+                self._waiting -= 1
+
+    def wait_for_waiting(self, count: int, timeout: float) -> bool:
+        """Block until `count` calls wait here (call it with `asyncio.to_thread`)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._waiting >= count, timeout)
+
+
+class SlowEngine(GuardedEngine):
+    """The real engine, whose every read of the index passes its `Slowdown` first."""
+
+    slowdown: Slowdown
+
+    def retriever(self) -> Any:
+        self.slowdown.wait_here()
+        return super().retriever()
+
+
+class SlowFeedbackStore(GuardedFeedbackStore):
+    """The real feedback store, whose every connection passes a `Slowdown` first."""
+
+    def __init__(self, path: Path, guard: LoopGuard, slowdown: Slowdown) -> None:
+        self.slowdown = slowdown
+        super().__init__(path, guard)
+
+    def _connect(self) -> Any:
+        self.slowdown.wait_here()
+        return super()._connect()
 
 
 class GatedEmbedder(GuardedEmbedder):

@@ -173,3 +173,32 @@ def test_without_an_index_the_bot_says_so_until_an_admin_builds_it(
         assert any("No index in" in w and "/reindex" in w for w in warnings)  # said at start-up
 
     run_scenario(scenario)
+
+
+def test_a_reindex_that_outlives_the_interaction_token_still_reports_how_it_ended(
+    own_index: IndexDirs, embedder: Any, guard: LoopGuard, feedback: Any
+) -> None:
+    gate = ReindexGate(REINDEX_THREAD_NAME)
+    engine = GuardedEngine(
+        engine_settings(own_index), embedder=GatedEmbedder(embedder, guard, gate)
+    )
+    engine.guard = guard
+    (own_index.articles / "ferries.md").write_text(FERRY_ARTICLE, encoding="utf-8")
+
+    async def scenario(emu: DiscordEmulator) -> None:
+        async with running_bot(emu, engine, feedback):
+            command = await emu.run_slash_command("reindex", user=emu.admin)
+            progress = await emu.wait_for_message(interaction=command)
+            assert await asyncio.to_thread(gate.entered.wait, STEP_TIMEOUT)
+            emu.advance_clock(15 * 60 + 1)  # Discord's clock: the token has expired
+            gate.release.set()
+            report = await emu.wait_for_message(
+                predicate=lambda m: m.id == progress.id and finished(m), timeout=STEP_TIMEOUT
+            )
+        assert "1 added, 0 updated, 0 removed, 4 unchanged, 0 failed" in report.content
+        refused = emu.requests_to("PATCH", r"^/webhooks/\d+/[^/]+/messages/@original$")
+        assert refused and all(r.status == 401 for r in refused)  # the expired token
+        (edit,) = emu.requests_to("PATCH", rf"^/channels/\d+/messages/{progress.id}$")
+        assert edit.status == 200  # then through the channel
+
+    run_scenario(scenario)

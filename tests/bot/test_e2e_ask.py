@@ -77,6 +77,7 @@ def test_a_mention_is_answered_with_a_quote_and_a_link(engine: Any, feedback: An
         assert reply.custom_ids()[0].startswith("citebot:sources:")
         assert {c.split(":")[2] for c in reply.custom_ids()[1:]} == {"up", "down"}
         assert not reply.payload["mention_everyone"] and reply.payload["mentions"] == []
+        assert reply.embeds[0]["title"].startswith("@everyone") and reply.pings == []
 
     run_scenario(scenario)
 
@@ -169,7 +170,7 @@ def test_votes_are_stored_one_per_user(engine: Any, feedback: Any) -> None:
         answer_id = up.rsplit(":", 1)[1]
         counts = feedback.counts(answer_id)
         assert (counts.up, counts.down) == (1, 1)
-        assert first.callback_type == 7 and "👍 is recorded" in thanks.content
+        assert first.callback_type == 6 and "👍 is recorded" in thanks.content
         labels = {b.get("custom_id"): b.get("label") for b in reply.components[0]["components"]}
         assert (labels[up], labels[down]) == ("1", "1")
 
@@ -182,7 +183,7 @@ def test_the_sources_button_shows_the_passages_to_the_presser(engine: Any, feedb
             _, reply = await ask_by_mention(emu, "When did the harbour bridge reopen?")
             press = await emu.press_button(reply, custom_id(reply, "citebot:sources:"))
             shown = await emu.wait_for_message(interaction=press)
-        assert press.callback_type == 4 and shown.ephemeral
+        assert press.callback_type == 5 and shown.ephemeral
         first = shown.embeds[0]
         assert first["title"] == "1. Harbour bridge reopens after two-year repair"
         assert first["url"] == BRIDGE_URL

@@ -54,7 +54,7 @@ def test_a_private_answer_is_ephemeral_and_its_buttons_work(engine: Any, feedbac
         assert command.callback_type == 5 and command.callback_data["flags"] & 64
         assert answer.ephemeral and "48 million euros" in embed_text(answer)
         assert shown.ephemeral and "**The Eastport harbour bridge reopened" in embed_text(shown)
-        assert vote.callback_type == 7 and "👍 is recorded" in thanks.content
+        assert vote.callback_type == 6 and "👍 is recorded" in thanks.content
         labels = {
             b["custom_id"]: b.get("label") for b in emu.message(answer).components[0]["components"]
         }

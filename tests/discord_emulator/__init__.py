@@ -29,7 +29,10 @@ Timeouts to shorten in tests (none needs patching a module constant):
   before every non-initial IDENTIFY (after a non-resumable INVALID_SESSION).
 * The emulator's HELLO heartbeat interval defaults to 1 s
   (``DiscordEmulator(heartbeat_interval=...)``).
-* Not shortenable: discord.py waits ``1 + 2 * attempt`` seconds before retrying a 5xx.
+* Not shortenable: discord.py waits ``1 + 2 * attempt`` seconds before retrying a 5xx (500,
+  502, 504, 524 on bot routes, any 5xx on webhooks; five attempts, 25 s in all), and a route's
+  ``X-RateLimit-Reset-After`` when its bucket is spent (``DiscordEmulator(route_limits=...)``
+  sets smaller windows).
 
 Behaviour beyond the happy path, so tests can rely on it: requests with a wrong
 ``Authorization: Bot <token>`` get 401 (``LoginFailure`` at login), an IDENTIFY with a wrong
@@ -37,6 +40,17 @@ token closes the socket with 4004; intents are honoured (no MESSAGE_CONTENT inte
 content unless the bot is mentioned or wrote it); Discord's message limits are enforced (400
 ``Invalid Form Body``); the bot's channel permissions are checked; ``mentions`` on the bot's
 messages reflect ``allowed_mentions``; a second interaction callback gets 400 code 40060.
+
+Discord's clock (``clock.py``) runs at real speed from ``now`` and ``emu.advance_clock(seconds)``
+moves it ahead without waiting; the 3-second interaction deadline (404 10062), the 15-minute
+interaction token (401 50027 on follow-ups and edits), snowflakes, timestamps and rate-limit
+windows all follow it. Per-route rate limits (``ratelimits.py``) are enforced with real
+``X-RateLimit-*`` headers; a request beyond one gets 429 and ``RecordedRequest.rate_limited``.
+``StoredMessage.pings`` lists every mention that would notify anyone, markup in embeds included
+(``mentions.py``). Gateway faults: ``send_reconnect()`` (op 7), ``invalidate_session()`` (op 9),
+``reject_next_resume()``, ``drop_gateway()`` (a close frame) and ``silence_gateway()`` (a dead
+connection: no close frame, no heartbeat ACKs); REST faults: ``fail_next()`` (any status, a
+global 429 with ``is_global=True``).
 
 Threads (``threads.py``): the bot starts them with ``Message.create_thread`` or
 ``TextChannel.create_thread``, a test with ``emu.start_thread(message, name)`` or

@@ -246,6 +246,13 @@ class EmulatorControls:
         """Let connections held by ``drop_gateway(hold_reconnect=True)`` proceed."""
         self.gateway.release_new_connections()
 
+    def silence_gateway(self) -> None:
+        """Let the bot's gateway connection die without a close frame: the socket stays open
+        but the emulator sends nothing more on it (no heartbeat ACKs, no events). The bot
+        must notice (``heartbeat_timeout``), reconnect and RESUME; events dispatched meanwhile
+        are replayed then."""
+        self.gateway.silence()
+
     def send_reconnect(self) -> None:
         """Send op 7 RECONNECT: the bot should reconnect and RESUME."""
         self.gateway.send_op(OP_RECONNECT, None)

@@ -68,6 +68,7 @@ class GatewayConnection:
         self.id = connection_id
         self.path = path
         self.session: GatewaySession | None = None
+        self.silent = False  # a dead connection: nothing more is sent, nothing closes it
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._compressor = zlib.compressobj() if zlib_stream else None
 
@@ -76,8 +77,10 @@ class GatewayConnection:
         self.send_text(json.dumps(frame))
 
     def send_text(self, text: str) -> None:
-        """Queue an already-serialised frame for sending."""
-        self._queue.put_nowait(text)
+        """Queue an already-serialised frame for sending (dropped once the connection is
+        silent; dispatches stay in the session's log for a RESUME to replay)."""
+        if not self.silent:
+            self._queue.put_nowait(text)
 
     def stop_writer(self) -> None:
         """Make ``run_writer`` return after what is already queued."""
@@ -359,6 +362,13 @@ class GatewayHub:
             raise RuntimeError("no gateway connection to drop")
         self._detach(conn)
         await conn.close(code, "Dropped by the emulator.")
+
+    def silence(self) -> None:
+        """Make the current connection dead without closing it: no heartbeat ACK, no event."""
+        conn = self.session.connection if self.session else None
+        if conn is None:
+            raise RuntimeError("no gateway connection to silence")
+        conn.silent = True
 
     def send_op(self, op: int, data: Any) -> None:
         """Send a raw non-dispatch opcode (e.g. 7 RECONNECT, 9 INVALID_SESSION) to the bot."""

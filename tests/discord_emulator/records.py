@@ -84,6 +84,7 @@ class RecordedRequest:
     injected_fault: bool = False
     rate_limited: bool = False
     response: Any = None
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def authorization(self) -> str | None:

@@ -91,6 +91,7 @@ def make_middleware(world: World, faults: list[FaultRule]) -> Any:
         request[RECORD] = record
         response = await _answer(world, faults, request, handler, record)
         record.status = response.status
+        record.response_headers = dict(response.headers)
         if isinstance(response, web.Response) and response.content_type == "application/json":
             record.response = json.loads(response.body)  # type: ignore[arg-type]
         world.feed.notify()
