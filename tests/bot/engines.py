@@ -216,11 +216,16 @@ class SlowFeedbackStore(GuardedFeedbackStore):
 
     def __init__(self, path: Path, guard: LoopGuard, slowdown: Slowdown) -> None:
         self.slowdown = slowdown
+        self.was_posted = threading.Event()  # set once an answer's message is remembered
         super().__init__(path, guard)
 
     def _connect(self) -> Any:
         self.slowdown.wait_here()
         return super()._connect()
+
+    def posted(self, *args: Any, **kwargs: Any) -> None:
+        super().posted(*args, **kwargs)
+        self.was_posted.set()
 
 
 class GatedEmbedder(GuardedEmbedder):
