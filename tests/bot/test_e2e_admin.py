@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +203,31 @@ def test_a_reindex_that_outlives_the_interaction_token_still_reports_how_it_ende
         assert edit.status == 200  # then through the channel
 
     run_scenario(scenario)
+
+
+class DeliberateFailure(Exception):
+    """A test failing while a reindex it started is still running."""
+
+
+def test_a_test_that_fails_mid_reindex_still_ends_the_reindex_thread(
+    own_index: IndexDirs, embedder: Any, guard: LoopGuard, feedback: Any
+) -> None:
+    gate = ReindexGate(REINDEX_THREAD_NAME)
+    engine = GuardedEngine(
+        engine_settings(own_index), embedder=GatedEmbedder(embedder, guard, gate)
+    )
+    engine.guard = guard
+    (own_index.articles / "ferries.md").write_text(FERRY_ARTICLE, encoding="utf-8")
+
+    async def scenario(emu: DiscordEmulator) -> None:
+        async with running_bot(emu, engine, feedback):
+            command = await emu.run_slash_command("reindex", user=emu.admin)
+            await emu.wait_for_message(interaction=command)
+            assert await asyncio.to_thread(gate.entered.wait, STEP_TIMEOUT)
+            raise DeliberateFailure("failing while the reindex is held")  # the gate stays shut
+
+    with pytest.raises(DeliberateFailure):
+        run_scenario(scenario)
+    # The harness opened the gate and joined the thread: nothing of the test runs on into the
+    # next one, or into the interpreter's exit (where it would abort pytest).
+    assert [t.name for t in threading.enumerate() if t.name == REINDEX_THREAD_NAME] == []
