@@ -18,6 +18,7 @@ import gc
 import logging
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,6 +154,7 @@ async def running_bot(
                 yield bot
             finally:
                 Gate.open_all()  # a test that failed while holding its engine lets it go
+                await ready_sequence_done(bot)
                 await bot.close()
                 await asyncio.wait_for(runner, STEP_TIMEOUT)
                 await join_bot_threads(before)
@@ -160,6 +162,17 @@ async def running_bot(
     guard = getattr(engine, "guard", None)
     if isinstance(guard, LoopGuard):
         assert not guard.violations, f"blocking calls on the event loop: {guard.violations}"
+
+
+async def ready_sequence_done(bot: discord.Client) -> None:
+    """Wait (bounded) for the ready sequence a READY starts (discord.py waits
+    `guild_ready_timeout` for GUILD_CREATEs in a task that `close()` does not cancel): after a
+    fresh IDENTIFY mid-test, a bot closed too soon would leave that task pending."""
+    deadline = time.monotonic() + STEP_TIMEOUT
+    while getattr(bot._connection, "_ready_task", None) is not None:
+        if time.monotonic() > deadline:
+            raise AssertionError("the bot's ready sequence did not end")
+        await asyncio.sleep(0.01)
 
 
 async def join_bot_threads(before: list[threading.Thread]) -> None:
