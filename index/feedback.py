@@ -24,13 +24,13 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from index.answer.compose import Answer, Quote, Source
+from index.answer.compose import Answer, Quote, Source, answer_as_json
 from index.answer.followup import Turn
 from index.answer.retrieval import Passage
 from index.answer.written import AnswerKind, WrittenAnswer, written_from_dict
@@ -384,28 +384,42 @@ def _stored(row: tuple[Any, ...] | None) -> StoredAnswer | None:
 
 
 def answer_to_json(answer: Answer) -> str:
-    """An answer with its quotes, sources and passages as JSON."""
-    return json.dumps(asdict(answer), ensure_ascii=False, default=_plain)
+    """An answer as stored: its one JSON shape, the same as `citebot ask --json` prints."""
+    return json.dumps(answer_as_json(answer), ensure_ascii=False)
 
 
 def answer_from_json(text: str) -> Answer:
-    """The inverse of `answer_to_json`."""
+    """The inverse of `answer_to_json`; answers stored in the earlier shape (the dataclasses as
+    `asdict` gave them) are read too."""
     data = json.loads(text)
+    built = ("question", "abstained", "quotes", "sources", "passages")
+    rest = {f.name: data[f.name] for f in fields(Answer) if f.name in data and f.name not in built}
+    if rest.get("as_of"):
+        rest["as_of"] = date.fromisoformat(rest["as_of"])
     return Answer(
         question=data["question"],
         abstained=data["abstained"],
-        quotes=[Quote(**q) for q in data["quotes"]],
-        sources=[Source(**s) for s in data["sources"]],
-        passages=[Passage(**{**p, "chunk": ChunkRecord(**p["chunk"])}) for p in data["passages"]],
-        confidence=data.get("confidence", 0.0),
-        as_of=date.fromisoformat(data["as_of"]) if data.get("as_of") else None,
+        quotes=[_known_fields(Quote, q) for q in data["quotes"]],
+        sources=[_known_fields(Source, s) for s in data["sources"]],
+        passages=[_passage(p) for p in data["passages"]],
+        **rest,
     )
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars (scores) as Python numbers, dates as ISO strings."""
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+def _passage(data: dict[str, Any]) -> Passage:
+    if "chunk" in data:  # the earlier shape
+        return Passage(**{**data, "chunk": ChunkRecord(**data["chunk"])})
+    chunk = {f.name: data[f.name] for f in fields(ChunkRecord) if f.name != "id"}
+    return Passage(
+        rank=data["rank"],
+        chunk=ChunkRecord(id=data["chunk_id"], **chunk),
+        score=data["score"],
+        dense=data["dense"],
+        lexical=data["lexical"],
+    )
+
+
+def _known_fields(cls: Any, data: dict[str, Any]) -> Any:
+    """`cls(**data)` with the keys `cls` does not have left out (a quote's citation fields)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -256,39 +257,60 @@ def _number(answer: Answer, chosen: list[tuple[_Candidate, float]]) -> None:
         )
 
 
-def answer_as_json(answer: Answer) -> dict:
-    """The `citebot ask --json` shape of an answer."""
+def answer_as_json(answer: Answer) -> dict[str, Any]:
+    """The one JSON shape of an answer: what `citebot ask --json` prints and what the feedback
+    store keeps (`index.feedback.answer_from_json` reads it back).
+
+    Every field of `Answer` is there (a field added later too), with `answer`, the text as
+    shown; each quote also carries its source's citation fields, and each passage its chunk's.
+    """
+    data: dict[str, Any] = {"question": answer.question, "answer": answer.text}
+    for name in (f.name for f in fields(answer)):
+        if name not in ("question", "quotes", "sources", "passages"):
+            data[name] = _plain(getattr(answer, name))
+    cited = {s.n: s for s in answer.sources}
+    data["quotes"] = [{**_plain(asdict(q)), **_citation(cited[q.n])} for q in answer.quotes]
+    data["sources"] = [_plain(asdict(s)) for s in answer.sources]
+    data["passages"] = [_passage_json(p) for p in answer.passages]
+    return data
+
+
+def _citation(source: Source) -> dict[str, Any]:
+    return {k: getattr(source, k) for k in ("title", "url", "source", "published")}
+
+
+def _passage_json(passage: Passage) -> dict[str, Any]:
+    chunk = passage.chunk
     return {
-        "question": answer.question,
-        "answer": answer.text,
-        "abstained": answer.abstained,
-        "quotes": [
-            {
-                "n": q.n,
-                "text": q.text,
-                "article_id": q.article_id,
-                "title": answer.source(q.n).title,
-                "url": answer.source(q.n).url,
-                "source": answer.source(q.n).source,
-                "published": answer.source(q.n).published,
-                "start": q.start,
-                "end": q.end,
-            }
-            for q in answer.quotes
-        ],
-        "passages": [
-            {
-                "rank": p.rank,
-                "article_id": p.chunk.article_id,
-                "title": p.chunk.title,
-                "text": p.chunk.text,
-                "start": p.chunk.start,
-                "end": p.chunk.end,
-                "score": round(p.score, 4),
-            }
-            for p in answer.passages
-        ],
+        "rank": passage.rank,
+        "chunk_id": chunk.id,
+        "article_id": chunk.article_id,
+        "title": chunk.title,
+        "url": chunk.url,
+        "source": chunk.source,
+        "published": chunk.published,
+        "text": chunk.text,
+        "start": chunk.start,
+        "end": chunk.end,
+        "score": round(float(passage.score), 4),
+        "dense": round(float(passage.dense), 4),
+        "lexical": round(float(passage.lexical), 4),
     }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: dates as ISO strings, numpy numbers as Python numbers, tuples as lists."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float | np.floating):
+        return round(float(value), 4)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def format_source(source: Source) -> str:

@@ -1,7 +1,7 @@
 """ONNX Runtime embedding backend: the bundled model exported once to ONNX (fp32 or int8).
 
-The export (index/onnx_export.py) needs torch and transformers and runs once per model; the
-result is cached on disk.
+The export (`index/embed/onnx_export.py`) needs torch and transformers and runs once per
+model; the result is cached on disk.
 Embedding itself uses only onnxruntime, tokenizers and numpy, so a start that finds the cache
 never imports torch or sentence-transformers (several seconds saved per start).
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed.embedder import (
+from index.embed.backend import (
     DEFAULT_MAX_SEQ,
     SMALL_BATCH,
     CountsWordPieces,

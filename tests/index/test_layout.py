@@ -36,3 +36,53 @@ def test_the_check_sees_a_lazy_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from bot.runner import serve\n    import discord\n")
     assert {"bot.runner", "discord"} <= imported_modules(module)
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module -> the modules of the same package it imports (lazy imports included)."""
+    modules = {
+        ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(
+            ".__init__"
+        ): path
+        for path in root.rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        named = imported_modules(path) | {
+            f"{node.module}.{alias.name}"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+            for alias in node.names
+        }
+        graph[name] = {other for other in named if other in modules and other != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import cycle, each found from its smallest module name."""
+    found = []
+    for start in sorted(graph):
+        pending = [[start]]
+        while pending:
+            path = pending.pop()
+            for nxt in sorted(graph[path[-1]]):
+                if nxt == start:
+                    found.append(path)
+                elif nxt > start and nxt not in path:
+                    pending.append([*path, nxt])
+    return found
+
+
+def test_the_engine_has_no_import_cycles() -> None:
+    """A module never imports (even lazily) one that imports it back, e.g. the torch and ONNX
+    embedders: each stage of the engine can be read, tested and changed on its own."""
+    assert cycles(import_graph(Path(index.__file__).parent)) == []
+
+
+def test_the_cycle_check_finds_a_lazy_cycle(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from pkg.b import thing\n")
+    (package / "b.py").write_text("def f():\n    from pkg import a\n")
+    assert cycles(import_graph(package)) == [["pkg.a", "pkg.b"]]

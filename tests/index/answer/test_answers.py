@@ -126,13 +126,16 @@ def test_huge_question_is_truncated_not_fatal(engine: Engine) -> None:
 
 def test_json_shape(engine: Engine) -> None:
     data = answer_as_json(engine.ask("How many robots did the library buy?", k=3))
-    assert set(data) == {"question", "answer", "abstained", "quotes", "passages"}
+    assert set(data) == {
+        "question", "answer", "abstained", "quotes", "sources", "passages", "confidence", "as_of"
+    }  # fmt: skip
     assert len(data["passages"]) == 3
     assert set(data["quotes"][0]) == {
-        "n", "text", "article_id", "title", "url", "source", "published", "start", "end"
+        "n", "text", "article_id", "title", "url", "source", "published", "start", "end", "score"
     }  # fmt: skip
     assert set(data["passages"][0]) == {
-        "rank", "article_id", "title", "text", "start", "end", "score"
+        "rank", "chunk_id", "article_id", "title", "url", "source", "published", "text", "start",
+        "end", "score", "dense", "lexical",
     }  # fmt: skip
     assert "40 robots" in data["answer"]
 
