@@ -4,6 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 venv="${CITEBOT_VENV:-.venv}"
-export CITEBOT_ARTICLES_DIR=demo/articles CITEBOT_DATA_DIR="${CITEBOT_DATA_DIR:-demo/data}"
-"$venv/bin/citebot" index
-"$venv/bin/citebot" ask "${1:-When did the 1973 oil crisis begin?}"
+data="${CITEBOT_DATA_DIR:-demo/data}"
+"$venv/bin/citebot" index --articles demo/articles --data "$data"
+"$venv/bin/citebot" ask --data "$data" "${1:-When did the 1973 oil crisis begin?}"
+cat <<NEXT
+
+Next, ask your own questions about the demo articles (see README.md, "Command line"):
+  source $venv/bin/activate
+  citebot ask --data $data "Who set up the Wayback Machine?"
+NEXT
