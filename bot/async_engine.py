@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from index.answer.claims import MessageCheck
 from index.answer.compose import Answer
 from index.answer.followup import Reading, Turn
 from index.answer.retrieval import Filters, Passage
 from index.engine import Engine, IndexStatus
-from index.errors import CitebotError, ReindexRunningError
+from index.errors import CitebotError, ReindexAbandonedError, ReindexRunningError
 from index.feedback import FeedbackStore
 from index.gaps import Gap, coverage_gaps
 from index.progress import ProgressCallback
@@ -40,6 +40,7 @@ QUERY_THREAD_PREFIX = "citebot-engine"
 REINDEX_THREAD_NAME = "citebot-reindex"
 REINDEX_RUNNING = "A reindex is already running: wait for it to finish before starting another."
 CLAIM_POLL_SECONDS = 0.5  # how often a waiting reindex looks again when it cannot be told
+REINDEX_ABANDONED = "The bot is stopping: the reindex was abandoned; the previous index is in use."
 
 
 class AsyncEngine:
@@ -50,6 +51,7 @@ class AsyncEngine:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=QUERY_THREAD_PREFIX)
         self._idle = asyncio.Event()  # set while no reindex started here is running
         self._idle.set()
+        self._stopping = threading.Event()  # set once the bot stops: see `stop`
         self._outlets: tuple[int, list[str]] | None = None
 
     @property
@@ -178,10 +180,16 @@ class AsyncEngine:
         """
         if claim is None:
             claim = await self.wait_for_reindex_claim() if wait else self.claim_reindex()
+        if self._stopping.is_set():
+            claim.release()
+            raise ReindexAbandonedError(REINDEX_ABANDONED)
+        watched = self._unless_stopping(progress)
+        settings = self._engine.settings
+        log.info("reindexing %s into %s", settings.articles_dir, settings.data_dir)
 
         def run() -> IndexReport:
             try:
-                return self._engine.reindex(progress, claim=claim)
+                return self._engine.reindex(watched, claim=claim)
             finally:
                 claim.release()
 
@@ -190,6 +198,31 @@ class AsyncEngine:
             return await _in_daemon_thread(run)  # starts the thread before its first await
         finally:
             self._idle.set()
+
+    def _unless_stopping(self, progress: ProgressCallback | None) -> ProgressCallback:
+        """`progress`, which first abandons the reindex (at its next step) once `stop` ran."""
+
+        def report(*args: Any) -> None:
+            if self._stopping.is_set():
+                raise ReindexAbandonedError(REINDEX_ABANDONED)
+            if progress is not None:
+                progress(*args)
+
+        return report
+
+    async def stop(self, timeout: float) -> bool:
+        """Refuse new reindexes, abandon a running one at its next step, and wait up to
+        `timeout` seconds for it to end: True once none runs. Abandoning is safe: the live
+        generation is only replaced by a complete one, and the next reindex removes the rest."""
+        self._stopping.set()
+        if self._idle.is_set():
+            return True
+        log.info("abandoning the running reindex; the previous index stays in use")
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def close(self) -> None:
         """Stop accepting work; queued calls are cancelled."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from pydantic import ValidationError
 
+from bot.async_engine import REINDEX_THREAD_NAME
 from bot.client import CitebotBot
 from bot.config import BotSettings, settings_error
 from index.engine import Engine
@@ -37,6 +40,7 @@ INTENT_REFUSED = (
     "(Bot > Privileged Gateway Intents > Message Content Intent)."
 )
 GATEWAY_AUTH_FAILED = 4004
+REINDEX_STOP_SECONDS = 20  # systemd's default stop timeout is 90 s
 
 
 def serve(settings: EngineSettings) -> int:
@@ -57,6 +61,7 @@ def serve(settings: EngineSettings) -> int:
     feedback = feedback_store(settings)
     try:
         asyncio.run(_run(bot_settings, engine, feedback, writer))
+        _exit_now_if_a_reindex_thread_remains()
     except discord.LoginFailure:
         return _fail(TOKEN_REJECTED)
     except discord.PrivilegedIntentsRequired:
@@ -105,10 +110,40 @@ async def _run(
         engine=engine, settings=settings, feedback=feedback, writer=writer
     ) as bot:
         loop = asyncio.get_running_loop()
+        stopping: set[asyncio.Task[None]] = set()  # a reference, so the task is not collected
+
+        def on_sigterm() -> None:
+            if not stopping:
+                stopping.add(asyncio.create_task(stop(bot), name="citebot-stop"))
+
         # Not on Windows, nor outside the main thread: then only Ctrl-C stops the bot.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(bot.close()))
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
         await bot.start(settings.discord_token.get_secret_value())
+
+
+async def stop(bot: CitebotBot) -> None:
+    """Stop on SIGTERM: abandon a running reindex (waiting up to REINDEX_STOP_SECONDS for it to
+    reach a safe point), then let answers being posted finish and disconnect."""
+    log.info("stopping (SIGTERM)")
+    if not await bot.engine.stop(REINDEX_STOP_SECONDS):
+        log.warning(
+            "the reindex did not stop within %d s: it is left unfinished (the previous index "
+            "stays in use; the next reindex removes what it wrote)",
+            REINDEX_STOP_SECONDS,
+        )
+    await bot.close()
+
+
+def _exit_now_if_a_reindex_thread_remains() -> None:
+    """A reindex thread still running (it did not reach a safe point in time) would be torn
+    down with the interpreter, inside native code; leave at once instead, which the index
+    survives as it survives a kill."""
+    if any(t.name == REINDEX_THREAD_NAME and t.is_alive() for t in threading.enumerate()):
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _show_bot_progress() -> None:

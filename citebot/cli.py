@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from citebot import __version__
 from citebot.commands import command_modules
+from citebot.logs import configure_logging
 from citebot.options import Command, verbose_option
 from index.errors import CitebotError
 
@@ -63,10 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_libraries()
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    stream = sys.stdout if getattr(args, "log_to_stdout", False) else sys.stderr
+    configure_logging(args.verbose, stream)
     run: Command = args.func
     try:
         return run(args)

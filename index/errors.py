@@ -27,6 +27,10 @@ class ReindexRunningError(CitebotError):
     """Another reindex holds the writer lock."""
 
 
+class ReindexAbandonedError(CitebotError):
+    """A reindex was stopped before it finished (the bot is shutting down)."""
+
+
 class QuestionError(CitebotError):
     """The question cannot be answered as asked (empty, say)."""
 

@@ -7,8 +7,10 @@ import argparse
 from citebot.options import Subparsers, add_command, articles_option, data_option, engine_settings
 
 DESCRIPTION = """\
-Run the Discord bot until it is stopped (Ctrl-C or SIGTERM). DISCORD_TOKEN and the other bot
-settings come from the environment or a .env file in the working directory (see .env.example).
+Run the Discord bot until it is stopped (Ctrl-C or SIGTERM; a reindex still running is
+abandoned safely, the previous index stays). DISCORD_TOKEN and the other bot settings come from
+the environment or a .env file in the working directory (see .env.example). The log goes to
+standard output, one line per event when that is not a terminal.
 """
 
 
@@ -23,6 +25,7 @@ def register(subparsers: Subparsers) -> None:
     )
     data_option(parser)
     articles_option(parser)
+    parser.set_defaults(log_to_stdout=True)  # its log is its output (see citebot.logs)
 
 
 def run(args: argparse.Namespace) -> int:

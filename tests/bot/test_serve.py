@@ -7,8 +7,11 @@ the token); with a good one it answers in the server until SIGTERM stops it clea
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -110,10 +113,92 @@ def test_serve_answers_in_the_server_and_stops_on_sigterm(
             process.send_signal(signal.SIGTERM)
             out, err = await asyncio.wait_for(process.communicate(), 30)
         assert "discovered a new comet" in embed_text(reply)
-        log = err.decode()
-        assert process.returncode == 0, log
+        log = out.decode()  # the log is serve's output: on stdout, for a service manager
+        assert process.returncode == 0, log + err.decode()
         assert f"registered 4 commands in server {emu.guild.id}" in log
-        assert emu.token not in log + out.decode()
+        assert emu.token not in log + err.decode()
+        assert_one_line_per_event(log)
         assert (own_index.data / "feedback.sqlite").is_file()
 
     run_scenario(scenario)
+
+
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR) [\w.]+: ")
+
+
+def assert_one_line_per_event(log: str) -> None:
+    """Every line is a whole record (a traceback folded into it), with no colour codes."""
+    assert log and "\x1b[" not in log
+    for line in log.splitlines():
+        assert LOG_LINE.match(line), line
+
+
+def article(n: int) -> str:
+    """A distinct small article (a title line and a few sentences)."""
+    return (
+        f"Harbour log entry {n}\n"
+        f"On day {n} the harbour master counted {n * 7 % 97} ships and {n * 13 % 89} ferries. "
+        f"Weather station {n % 17} reported winds of {n % 40} knots from the north-west.\n"
+    )
+
+
+def current(data: Path) -> str:
+    return (data / "CURRENT").read_text().strip()
+
+
+@pytest.mark.slow  # a fresh process imports torch and loads the model, then embeds
+@pytest.mark.timeout(240)
+def test_sigterm_during_a_reindex_abandons_it_safely(own_index: IndexDirs, tmp_path: Path) -> None:
+    """SIGTERM while /reindex embeds: the bot stops at once (exit 0, no traceback), the live
+    index is untouched, and the next `citebot index` succeeds with every article."""
+    for n in range(300):  # about ten embedding batches: a window for the signal on any machine
+        (own_index.articles / f"harbour-log-{n:03d}.txt").write_text(article(n))
+    before = current(own_index.data)
+    env = serve_env(
+        tmp_path,
+        DISCORD_TOKEN="",
+        CITEBOT_DATA_DIR=str(own_index.data),
+        CITEBOT_ARTICLES_DIR=str(own_index.articles),
+        CITEBOT_EMBED_BACKEND="torch",  # the backend the session index was built with
+    )
+
+    async def scenario(emu: DiscordEmulator) -> None:
+        env.update(
+            DISCORD_TOKEN=emu.token,
+            CITEBOT_GUILD_IDS=str(emu.guild.id),
+            CITEBOT_DISCORD_API_BASE=emu.api_base,
+            CITEBOT_DISCORD_GATEWAY_URL=emu.gateway_url,
+        )
+        process = await run_serve(tmp_path, env, "-v")
+        assert process.stdout is not None
+        lines: list[str] = []
+        try:
+            await emu.wait_for_gateway_frame(2, timeout=60)
+            await emu.run_slash_command("reindex", user=emu.owner)
+            while "reindex started" not in (lines or [""])[-1]:
+                raw = await asyncio.wait_for(process.stdout.readline(), 60)
+                assert raw, "serve ended before the reindex started"
+                lines.append(raw.decode())
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(process.communicate(), 60)
+        log = "".join(lines) + out.decode()
+        assert process.returncode == 0, log + err.decode()
+        assert "abandoning the running reindex" in log
+        assert "Traceback" not in log + err.decode()
+        assert_one_line_per_event(log)
+
+    run_scenario(scenario)
+    assert current(own_index.data) == before  # still the previous generation
+    index = subprocess.run(
+        [sys.executable, "-m", "citebot", "index", "--json", "-q"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert index.returncode == 0, index.stderr
+    report = json.loads(index.stdout)
+    assert (report["added"], report["articles"]) == (300, 304)
+    assert current(own_index.data) != before
