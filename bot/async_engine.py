@@ -194,6 +194,8 @@ class AsyncEngine:
                 claim.release()
 
         self._idle.clear()
+        settings = self._engine.settings
+        log.info("reindexing %s into %s", settings.articles_dir, settings.data_dir)
         try:
             return await _in_daemon_thread(run)  # starts the thread before its first await
         finally:

@@ -175,7 +175,7 @@ def test_sigterm_during_a_reindex_abandons_it_safely(own_index: IndexDirs, tmp_p
         try:
             await emu.wait_for_gateway_frame(2, timeout=60)
             await emu.run_slash_command("reindex", user=emu.owner)
-            while "reindex started" not in (lines or [""])[-1]:
+            while "INFO bot.async_engine: reindexing " not in (lines or [""])[-1]:
                 raw = await asyncio.wait_for(process.stdout.readline(), 60)
                 assert raw, "serve ended before the reindex started"
                 lines.append(raw.decode())
