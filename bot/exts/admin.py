@@ -77,7 +77,7 @@ class ProgressMessage:
                     await self._edit_in_channel(self.message_id, text)
             else:
                 await self._edit_in_channel(self.message_id, text)
-        except discord.HTTPException as exc:
+        except Exception as exc:  # showing progress must never raise (e.g. while shutting down)
             log.warning("could not update the reindex message: %s", exc)
             return
         self.shown = text

@@ -184,8 +184,8 @@ def test_sigterm_during_a_reindex_abandons_it_safely(own_index: IndexDirs, tmp_p
             out, err = await asyncio.wait_for(process.communicate(), 60)
         log = "".join(lines) + out.decode()
         assert process.returncode == 0, log + err.decode()
-        assert "abandoning the running reindex" in log
-        assert "Traceback" not in log + err.decode()
+        assert "abandoning the running reindex" in log, log
+        assert "Traceback" not in log + err.decode(), log + err.decode()
         assert_one_line_per_event(log)
 
     run_scenario(scenario)
