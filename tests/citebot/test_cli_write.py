@@ -116,9 +116,12 @@ def test_no_write_asks_no_llm_and_keeps_the_json_as_it_was(indexed: Path, llm: S
         "question",
         "answer",
         "abstained",
+        "confidence",
+        "as_of",
         "quotes",
+        "sources",
         "passages",
-    }
+    }  # the one JSON shape of an answer (answer_as_json), with nothing about writing
 
 
 def test_questions_from_stdin_each_get_a_kind(indexed: Path, llm: ScriptedLLM) -> None:
