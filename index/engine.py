@@ -122,11 +122,16 @@ class Engine:
         query = prepare_query(self._question(question), self.embedder)
         wanted = max(k, 5)
         pool = wanted * 2 if prefer else wanted
-        passages = retriever.search(query, pool, with_as_of(filters, as_of), mode)
+        filters = with_as_of(filters, as_of)
+        passages = retriever.search(query, pool, filters, mode)
         passages = prefer_articles(passages, prefer, wanted)
-        answer = compose_answer(query, passages, retriever.lexical, self.embedder)
+        answer = compose_answer(query, passages, retriever.lexical, self.embedder, as_of=as_of)
         answer.passages = passages[:k]
-        answer.as_of = as_of
+        if not passages and filters is not None and not retriever.matches_any(filters):
+            answer.reason = (
+                f"No indexed article is {filters.describe()}: see what is indexed with "
+                "`citebot sources` (or /sources list)."
+            )
         return answer
 
     def _question(self, question: str) -> str:

@@ -9,9 +9,13 @@ from typing import Any
 
 import numpy as np
 
+from index.answer.coverage import TermWeights
+from index.answer.notes import NON_ENGLISH, as_of_note, missing_notes
+from index.answer.question import Expects
 from index.answer.retrieval import Passage, Query
+from index.answer.sentences import carries, is_quotable
 from index.embed.embedder import Embedder
-from index.ingest.chunking import split_sentences
+from index.ingest.chunking import Span, split_sentences
 from index.store.lexical import LexicalIndex, terms
 
 log = logging.getLogger(__name__)
@@ -24,6 +28,13 @@ SCORE_GAP = 0.5  # further sentences must score within this of the best one
 # for its passage's rank. Re-scoring sentences with the embedding model was measured on
 # squad-dev: it cost ~10x the latency for no gain in answer-in-quote (0.845 vs 0.841).
 W_PASSAGE = 0.3
+# Added to the score of a sentence holding what the question asks for (a date for "when", a
+# number for "how many", a name for "who", a place for "where") that the question lacks.
+W_CARRIES = 0.2
+TYPED = (Expects.DATE, Expects.NUMBER, Expects.PERSON, Expects.PLACE)
+# When the question clearly asks for a date, a number, a person or a place and the best
+# sentence holds none, the best one that does comes first if it scores within this much.
+TYPED_GAP = 0.2
 # Confidence = W_PASSAGE_COS * best passage cosine + W_COVERAGE * best sentence coverage
 # + W_SENTENCE_COS * best cosine between the question and the CHECKED top sentences (so a
 # passage that mixes topics does not hide a sentence that answers). Calibrated on half of
@@ -44,6 +55,7 @@ class Source:
     url: str | None
     source: str | None
     published: str | None
+    also: tuple[str, ...] = ()  # other outlets that published the same text
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,11 @@ class Quote:
     start: int
     end: int
     score: float
+
+    @property
+    def display(self) -> str:
+        """The quote on one line: a quote spanning two paragraphs reads as one."""
+        return " ".join(self.text.split())
 
 
 @dataclass
@@ -71,13 +88,18 @@ class Answer:
     # stops once the score clears the threshold, so for an answer it is a lower bound.
     confidence: float = 0.0
     as_of: date | None = None  # the date of asking, when the asker gave one
+    # Caveats shown with the answer ("No article mentions Stockholm.").
+    notes: list[str] = field(default_factory=list)
+    # Why citebot abstained, when it knows better than NOT_COVERED (a filter matching nothing).
+    reason: str | None = None
 
     @property
     def text(self) -> str:
-        """The answer as a chat message body: quotes with [n] markers, or an abstention."""
+        """The answer as a chat message body: quotes with [n] markers and the notes, or an
+        abstention."""
         if self.abstained:
-            return NOT_COVERED
-        return " ".join(f"“{q.text}” [{q.n}]" for q in self.quotes)
+            return " ".join([self.reason or NOT_COVERED, *self.notes])
+        return " ".join([*(f"“{q.display}” [{q.n}]" for q in self.quotes), *self.notes])
 
     def source(self, n: int) -> Source:
         return next(s for s in self.sources if s.n == n)
@@ -92,6 +114,7 @@ class _Candidate:
     start: int  # article offsets
     end: int
     text: str
+    quotable: bool  # running prose (see sentences.is_quotable); others are never quoted
 
 
 def compose_answer(
@@ -102,22 +125,61 @@ def compose_answer(
     *,
     max_chars: int = MAX_QUOTE_CHARS,
     abstain_below: float = ABSTAIN_BELOW,
+    as_of: date | None = None,
 ) -> Answer:
-    """Pick the sentences that best answer `query` and cite them; abstain on weak evidence."""
-    answer = Answer(question=query.text, abstained=True, passages=passages)
+    """Pick the sentences that best answer `query` and cite them, with honest notes (see
+    notes.py); abstain on weak evidence."""
+    answer = Answer(question=query.text, abstained=True, passages=passages, as_of=as_of)
+    _choose(answer, query, passages, lexical, embedder, max_chars, abstain_below)
+    _add_notes(answer, query, lexical)
+    return answer
+
+
+def _add_notes(answer: Answer, query: Query, lexical: LexicalIndex) -> None:
+    question = query.question
+    if question.non_english:
+        answer.notes.append(NON_ENGLISH)
+    missing = missing_notes(question, [q.text for q in answer.quotes], lexical)
+    if answer.abstained:  # only what no article holds: the rest was never quoted anyway
+        missing = [note for note in missing if note.startswith("No article")]
+    answer.notes.extend(missing)
+    stale = as_of_note(question, [s.published for s in answer.sources], answer.as_of)
+    if stale and not answer.abstained:
+        answer.notes.append(stale)
+
+
+def _choose(
+    answer: Answer,
+    query: Query,
+    passages: list[Passage],
+    lexical: LexicalIndex,
+    embedder: Embedder,
+    max_chars: int,
+    abstain_below: float,
+) -> None:
+    """Fill `answer` with the chosen quotes and sources, or leave it abstained."""
     candidates = _sentences(passages[:PASSAGES_READ])
-    if not candidates:
-        return answer
-    coverage = _coverage(query, candidates, lexical)
-    scores = coverage + W_PASSAGE * np.array([1.0 / c.passage.rank for c in candidates])
-    order = np.argsort(-scores, kind="stable")
-    answer.confidence = _confidence(query, candidates, coverage, order, embedder, abstain_below)
+    if not any(c.quotable for c in candidates):
+        return
+    sentence_terms = [set(terms(c.text)) for c in candidates]
+    coverage = _coverage(query, candidates, sentence_terms, lexical)
+    question = query.question
+    bonus = np.array([carries(question.expects, c.text, question) for c in candidates], float)
+    relevance = coverage + W_PASSAGE * np.array([1.0 / c.passage.rank for c in candidates])
+    relevance[[not c.quotable for c in candidates]] = -np.inf
+    by_relevance = np.argsort(-relevance, kind="stable")
+    answer.confidence = _confidence(
+        query, candidates, coverage, by_relevance, embedder, abstain_below
+    )
     if answer.confidence < abstain_below:
-        return answer
-    chosen = _select(candidates, scores, order, max_chars)
+        return
+    scores = relevance + W_CARRIES * bonus
+    order = np.argsort(-scores, kind="stable")
+    if question.expects in TYPED and not bonus[order[0]]:
+        order = _typed_first(order, scores, bonus)
+    chosen = _select(candidates, scores, order, max_chars, several=question.several)
     answer.abstained = False
     _number(answer, chosen)
-    return answer
 
 
 def _confidence(
@@ -135,11 +197,14 @@ def _confidence(
     answer-or-abstain decision is the same as checking all of them, and most answers cost one
     sentence embedding instead of three (about 10 ms each with the int8 model on one core).
     """
+    quotable = np.array([c.quotable for c in candidates])
     base = W_PASSAGE_COS * max(c.passage.dense for c in candidates) + W_COVERAGE * float(
-        coverage.max()
+        coverage[quotable].max()
     )
     best = -1.0
     for i in order[:CHECKED]:
+        if not candidates[i].quotable:
+            break
         vector = embedder.embed([candidates[i].text])[0]
         best = max(best, float(vector @ query.vector))
         if base + W_SENTENCE_COS * best >= enough:
@@ -148,31 +213,54 @@ def _confidence(
 
 
 def _select(
-    candidates: list[_Candidate], scores: np.ndarray, order: np.ndarray, max_chars: int
+    candidates: list[_Candidate],
+    scores: np.ndarray,
+    order: np.ndarray,
+    max_chars: int,
+    *,
+    several: bool = False,
 ) -> list[tuple[_Candidate, float]]:
     """The best sentence with the one after it (it often names what the first implies), then
-    further sentences scoring within SCORE_GAP of the best, up to `max_chars` in all."""
+    further sentences scoring within SCORE_GAP of the best, up to `max_chars` in all.
+
+    For a question that asks for several things ("Which records were broken?") the further
+    sentences come from articles not quoted yet, best first, before any second sentence of an
+    article already quoted.
+    """
+    best = scores[order[0]]
+    eligible = [int(i) for i in order if np.isfinite(scores[i]) and scores[i] >= best - SCORE_GAP]
+    if several:
+        firsts: dict[str, int] = {}
+        for i in eligible:
+            firsts.setdefault(candidates[i].passage.chunk.article_id, i)
+        eligible = list(firsts.values()) + [i for i in eligible if i not in firsts.values()]
     chosen: list[tuple[_Candidate, float]] = []
     taken: set[int] = set()
     used = 0
-    best = scores[order[0]]
-    for i in order:
-        if len(taken) >= MAX_SENTENCES or scores[i] < best - SCORE_GAP:
+    for i in eligible:
+        if len(taken) >= MAX_SENTENCES:
             break
         if i in taken:
             continue
-        cand, taken_now = candidates[i], {int(i)}
+        cand, taken_now = candidates[i], {i}
         nxt = i + 1
         if not chosen and nxt < len(candidates) and nxt not in taken:
             follower = candidates[nxt]
-            if follower.passage is cand.passage and follower.start >= cand.end:
+            if (
+                follower.quotable
+                and follower.passage is cand.passage
+                and follower.start >= cand.end
+            ):
                 cand = _join(cand, follower)
-                taken_now.add(int(nxt))
+                taken_now.add(nxt)
         text = _cut(cand.text, max_chars - used)
         if len(text) < 20 and chosen:
             break
         chosen.append(
-            (_Candidate(cand.passage, cand.start, cand.start + len(text), text), scores[i])
+            (
+                _Candidate(cand.passage, cand.start, cand.start + len(text), text, True),
+                scores[i],
+            )
         )
         taken |= taken_now
         used += len(text)
@@ -181,11 +269,23 @@ def _select(
     return chosen
 
 
+def _typed_first(order: np.ndarray, scores: np.ndarray, bonus: np.ndarray) -> np.ndarray:
+    """`order` with the best sentence holding the expected kind of answer first, when it
+    scores within TYPED_GAP of the best sentence."""
+    best = scores[order[0]]
+    for i in order:
+        if not np.isfinite(scores[i]) or scores[i] < best - TYPED_GAP:
+            break
+        if bonus[i]:
+            return np.concatenate([[i], order[order != i]])
+    return order
+
+
 def _join(first: _Candidate, second: _Candidate) -> _Candidate:
     """One quote spanning two sentences of the same chunk (and what lies between them)."""
     chunk = first.passage.chunk
     text = chunk.text[first.start - chunk.start : second.end - chunk.start]
-    return _Candidate(first.passage, first.start, second.end, text)
+    return _Candidate(first.passage, first.start, second.end, text, True)
 
 
 def _sentences(passages: list[Passage]) -> list[_Candidate]:
@@ -193,28 +293,44 @@ def _sentences(passages: list[Passage]) -> list[_Candidate]:
     out = []
     for passage in passages:
         chunk = passage.chunk
-        for span in split_sentences(chunk.text):
+        for span in _lines(split_sentences(chunk.text), chunk.text):
             start = chunk.start + span.start
             key = (chunk.article_id, start)
             if key in seen:  # overlapping chunks repeat a sentence
                 continue
             seen.add(key)
+            text = chunk.text[span.start : span.end]
             out.append(
                 _Candidate(
-                    passage, start, chunk.start + span.end, chunk.text[span.start : span.end]
+                    passage, start, chunk.start + span.end, text, is_quotable(text, chunk.title)
                 )
             )
     return out
 
 
-def _coverage(query: Query, candidates: list[_Candidate], lexical: LexicalIndex) -> np.ndarray:
+def _lines(spans: list[Span], text: str) -> list[Span]:
+    """Sentence spans cut at line breaks: a line break inside a paragraph ends a heading, a
+    caption or a paragraph of a text whose paragraphs are single lines, never a sentence."""
+    out: list[Span] = []
+    for span in spans:
+        start = span.start
+        while (newline := text.find("\n", start, span.end)) >= 0:
+            if text[start:newline].strip():
+                out.append(Span(start, newline))
+            start = newline + 1
+        out.append(Span(start, span.end))
+    return out
+
+
+def _coverage(
+    query: Query,
+    candidates: list[_Candidate],
+    sentence_terms: list[set[str]],
+    lexical: LexicalIndex,
+) -> np.ndarray:
     """The idf-weighted share of the question's terms that each sentence contains."""
-    q_terms = set(query.terms)
-    weights = {t: lexical.idf(t) for t in q_terms}
-    total = sum(weights.values()) or 1.0
-    return np.array(
-        [sum(weights[t] for t in q_terms & set(terms(c.text))) / total for c in candidates]
-    )
+    weights = TermWeights(query.terms, lexical)
+    return np.array([weights.share(t) for t in sentence_terms])
 
 
 def _cut(text: str, room: int) -> str:
@@ -243,6 +359,7 @@ def _number(answer: Answer, chosen: list[tuple[_Candidate, float]]) -> None:
                     url=chunk.url,
                     source=chunk.source,
                     published=chunk.published,
+                    also=cand.passage.also,
                 )
             )
         answer.quotes.append(

@@ -1,0 +1,84 @@
+"""Honest caveats shown with an answer: what the question names that no quote mentions, how old
+the evidence is when the question is about the present, and questions in other languages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from index.answer.question import Question
+from index.store.lexical import LexicalIndex, terms
+
+# Quoted evidence older than this many days before the date of asking earns an "As of" note;
+# a question about the present ("this week", "latest") is stricter.
+STALE_DAYS = 60
+STALE_DAYS_ABOUT_NOW = 7
+NON_ENGLISH = (
+    "This question does not look like English: citebot's model reads English, so it may have "
+    "missed what you asked."
+)
+
+
+def mentions(item: str, texts: Sequence[str]) -> bool:
+    """Whether some text mentions `item` (a name may appear by its last word: "Hamlin")."""
+    folded = [_fold(t) for t in texts]
+    needle = _fold(item)
+    if any(needle in t for t in folded):
+        return True
+    words = needle.split()
+    return (
+        len(words) > 1
+        and len(words[-1]) >= 4
+        and any(re.search(rf"\b{re.escape(words[-1])}\b", t) for t in folded)
+    )
+
+
+def in_collection(item: str, lexical: LexicalIndex) -> bool:
+    """Whether every word of `item` occurs somewhere in the indexed articles."""
+    stems = terms(item)
+    return bool(stems) and all(lexical.idf(s) > 0 for s in stems)
+
+
+def missing_notes(question: Question, quoted: Sequence[str], lexical: LexicalIndex) -> list[str]:
+    """"No article mentions Stockholm." for the names, numbers and quoted phrases of the
+    question that no article holds, and "The quoted passages do not mention …" for those that
+    only the quotes lack."""
+    nowhere, unquoted = [], []
+    for item in dict.fromkeys([*question.phrases, *question.names, *question.numbers]):
+        if mentions(item, quoted):
+            continue
+        (unquoted if in_collection(item, lexical) else nowhere).append(item)
+    notes = []
+    if nowhere:
+        notes.append(f"No article mentions {_listed(nowhere)}.")
+    if unquoted:
+        notes.append(f"The quoted passages do not mention {_listed(unquoted)}.")
+    return notes
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def as_of_note(
+    question: Question, published: Sequence[str | None], as_of: date | None
+) -> str | None:
+    """ "As of 2021-04-18 …" when the newest quoted article is much older than the date of
+    asking."""
+    dates = [p[:10] for p in published if p]
+    if as_of is None or not dates:
+        return None
+    newest = max(dates)
+    behind = (as_of - date.fromisoformat(newest)).days
+    limit = STALE_DAYS_ABOUT_NOW if question.about_now else STALE_DAYS
+    if behind <= limit:
+        return None
+    return (
+        f"As of {newest}, the date of the newest article quoted "
+        f"({behind} days before {as_of.isoformat()})."
+    )
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.replace("’", "'").casefold().split())

@@ -1,0 +1,243 @@
+"""What a question asks: the sentence that asks it, what kind of answer it expects, whether it is
+about the present, and the names, numbers and quoted phrases an answer should mention.
+
+Light, tested rules for English questions; nothing here loads a model.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+from index.ingest.chunking import split_sentences
+
+
+class Expects(StrEnum):
+    """The kind of answer a question asks for."""
+
+    DATE = "date"
+    NUMBER = "number"
+    PERSON = "person"
+    PLACE = "place"
+    NAME = "name"  # "Which team…", "What company…": a named thing
+
+
+# Checked in order on the asking sentence; the first that matches decides.
+_EXPECTS_RULES: tuple[tuple[Expects, re.Pattern[str]], ...] = (
+    (
+        Expects.NUMBER,
+        re.compile(
+            r"\bhow (?:many|much|long|old|far|big|large|tall|high|fast|often|deep|wide|heavy)\b"
+            r"|\b(?:what|which) (?:percentage|percent|number|amount|share|proportion|age|price"
+            r"|sum|total|fee|fine|rate|salary)\b"
+            r"|\bwhat (?:is|was|will be) the (?:cost|price|number|total|amount|value|age)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        Expects.DATE,
+        re.compile(
+            r"^\W*when\b|[,;:]\s*when\b|\b(?:since|until|by) when\b"
+            r"|\b(?:what|which|in what|in which) (?:year|date|day|month|decade|century|time"
+            r"|season)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        Expects.PERSON,
+        re.compile(
+            r"\bwho(?:m|se)?\b|\b(?:what|which) (?:person|man|woman|people|actor|actress|singer"
+            r"|player|athlete|author|writer|director|president|leader|ceo|founder|politician"
+            r"|senator|governor|celebrity|rapper|artist|star|coach|candidate|justice|judge)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        Expects.PLACE,
+        re.compile(
+            r"\bwhere\b|\b(?:what|which|in what|in which) (?:city|country|state|town|county"
+            r"|island|region|continent|nation|province|place|location|capital|village"
+            r"|neighborhood|neighbourhood|river|ocean|sea|park|stadium|venue)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        Expects.NAME,
+        re.compile(
+            r"\bwhich\b(?! (?:of (?:the|these|those)\b|is\b|was\b|are\b|were\b))"
+            r"|\bwhat (?!(?:is|was|are|were|did|does|do|will|would|can|could|has|have|had|caused"
+            r"|happened|happens|made|makes|led|kind|type|sort)\b)[a-z]+\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+# Questions about the present prefer recent articles (checked on the whole question).
+_ABOUT_NOW = re.compile(
+    r"\b(?:this (?:week|weekend|month|year|morning|afternoon|evening|season)|today|tonight"
+    r"|yesterday|latest|now|new|newly|recent|recently|currently|current|so far|as of"
+    r"|last (?:week|weekend|night)|upcoming|next (?:week|month))\b",
+    re.IGNORECASE,
+)
+
+_ASKING = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b|\?\s*$", re.IGNORECASE)
+_QUOTED = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d(?![\w])|(?<![\w.,])\d(?![\w,.]\d)")
+# A name: a capitalised word (or run of them) that is not the first word of a sentence.
+_CAPITALISED_RUN = re.compile(r"(?:[A-Z][\w'’.-]*[\w])(?:\s+(?:[A-Z][\w'’.-]*[\w]|of|de|van|von))*")
+# Capitalised words that are not names on their own.
+_NOT_NAMES = frozenset(
+    """
+    I A An The This That These Those What Which Who Whom Whose When Where Why How Is Are Was
+    Were Do Does Did Can Could Will Would Should Has Have Had In On At Of For From By To And
+    Or But Not Mr Mrs Ms Dr Prof St U.S. US UK EU UN
+    """.split()
+)
+_MONTHS_AND_DAYS = frozenset(
+    """
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday
+    """.split()
+)
+# Plural subjects of "which/what ... were/are" ask for several answers ("Which records were
+# broken?").
+_SEVERAL = re.compile(
+    r"\b(?:which|what) (?:\w+ )?(\w+s) (?:were|are|have|did|do|will)\b", re.IGNORECASE
+)
+_NOT_PLURALS = frozenset({"news", "series", "species", "always", "is", "was", "has", "this"})
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question analysed once, for retrieval, sentence choice, caveats and abstention."""
+
+    text: str
+    ask: str  # the sentence that asks (the whole question when it is one sentence)
+    expects: Expects | None
+    about_now: bool
+    names: tuple[str, ...]  # capitalised names the answer should speak of
+    numbers: tuple[str, ...]
+    phrases: tuple[str, ...]  # "quoted phrases"
+    several: bool  # asks for several answers ("Which records were broken?")
+    non_english: bool
+
+    @property
+    def has_preamble(self) -> bool:
+        """Whether the question tells a story before it asks (the ask is a part of it)."""
+        return self.ask != self.text
+
+
+def analyse(text: str) -> Question:
+    """Analyse a (cleaned) question."""
+    ask = asking_sentence(text)
+    return Question(
+        text=text,
+        ask=ask,
+        expects=expected_answer(ask),
+        about_now=bool(_ABOUT_NOW.search(text)),
+        names=names_in(text),
+        numbers=tuple(dict.fromkeys(_NUMBER.findall(text))),
+        phrases=tuple(dict.fromkeys(p.strip() for p in _QUOTED.findall(text))),
+        several=_asks_for_several(ask),
+        non_english=looks_non_english(text),
+    )
+
+
+def asking_sentence(text: str) -> str:
+    """The last sentence that asks something ("…this week. Where was it?" -> "Where was it?").
+
+    A question that is one sentence, or where no sentence asks, is returned whole.
+    """
+    spans = split_sentences(text)
+    if len(spans) < 2:
+        return text
+    for span in reversed(spans):
+        sentence = text[span.start : span.end]
+        if _ASKING.search(sentence):
+            return sentence
+    return text
+
+
+def expected_answer(ask: str) -> Expects | None:
+    """What kind of answer the asking sentence wants, when the rules can tell."""
+    for kind, pattern in _EXPECTS_RULES:
+        if pattern.search(ask):
+            return kind
+    return None
+
+
+def names_in(text: str) -> tuple[str, ...]:
+    """Capitalised names in `text` that are not merely a sentence's first word."""
+    found: list[str] = []
+    for span in split_sentences(text):
+        sentence = text[span.start : span.end]
+        for match in _CAPITALISED_RUN.finditer(sentence):
+            words = match.group().split()
+            if match.start() == _first_word_start(sentence):
+                words = words[1:]  # "Which records…": the first word is capitalised anyway
+            while words and (words[0] in _NOT_NAMES or words[0].lower() in ("of", "de")):
+                words = words[1:]
+            found.extend(_split_at_dates(words))
+    return tuple(dict.fromkeys(found))
+
+
+def _split_at_dates(words: list[str]) -> list[str]:
+    """Names in a run of capitalised words, split where a month or weekday stands."""
+    names: list[str] = []
+    current: list[str] = []
+    for word in [*words, "Monday"]:
+        if word.rstrip(".'’").casefold() in _MONTHS_AND_DAYS:
+            while current and current[-1] in ("of", "de", "van", "von"):
+                current.pop()
+            name = " ".join(current).rstrip(".'’")
+            if len(name) > 1:
+                names.append(name)
+            current = []
+        else:
+            current.append(word)
+    return names
+
+
+def _first_word_start(sentence: str) -> int:
+    match = re.search(r"\w", sentence)
+    return match.start() if match else 0
+
+
+def _asks_for_several(ask: str) -> bool:
+    match = _SEVERAL.search(ask)
+    return bool(match) and match.group(1).lower() not in _NOT_PLURALS
+
+
+# Common function words of languages the model does not handle well, and of English.
+_ENGLISH = frozenset(
+    "the a an of to in is are was were what which who when where why how did does do and for "
+    "on with by at from this that it be has have will".split()
+)
+_OTHER_LATIN = frozenset(
+    """
+    el la los las de del que qué y es un una por para con se como cuál cuándo dónde quién
+    le les des du et est une pour avec qui quoi quand où dans
+    der das und ist ein eine nicht mit wer wie wann wo warum dem im zu von auf
+    il gli che è di chi quando sono
+    os da dos em uma não com quem onde
+    het een van ik je niet wat wie waar wanneer hoe
+    """.split()
+)
+
+
+def looks_non_english(text: str) -> bool:
+    """Whether `text` is probably not English (another script, or another language's words)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return False
+    latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
+    if latin / len(letters) < 0.5:
+        return True
+    words = re.findall(r"\w+", text.casefold())
+    if len(words) < 3:
+        return False
+    english = sum(w in _ENGLISH for w in words)
+    other = sum(w in _OTHER_LATIN and w not in _ENGLISH for w in words)
+    return other >= 2 and other > english
