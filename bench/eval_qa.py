@@ -1,11 +1,20 @@
-"""Quality evaluation over a dataset in the `shared/eval` layout.
+"""Answer quality on the development sets, every retrieval mode in one run.
 
-    python bench/eval_qa.py PATH/TO/squad-dev [--data DIR] [--modes hybrid,lexical,dense]
+    python bench/eval_qa.py PATH/TO/squad-dev [--news PATH/TO/news-dev]
+        [--news-later PATH/TO/news-later] [--data DIR] [--modes hybrid,lexical,dense]
+        [--backend B] [--limit N] [--json]
 
-Indexes `articles/` (incrementally, so a second run re-embeds nothing), asks every question in
-`questions.jsonl` with each retrieval mode and the same answer composer, and prints retrieval,
-answer and abstention figures. Abstention on unanswerable questions is measured by asking the
-same questions over an index of the distractor articles alone (those no question is about).
+squad-dev (`shared/eval` layout) is asked over all its articles, then over its distractor
+articles alone (no question is about them: every question is unanswerable there). The news set
+(`build_news.py` output) is asked with each question's `question_date` as the date of asking;
+its unanswerable questions are those whose answer appears in no article of the later
+collection (`build_news.py --start 20230701 --end 20231231`), asked over that collection with
+no date of asking (every later article is after the question's date, which would leave nothing
+to search).
+
+Figures are given for all questions and for the two fixed halves (`calibration`, used to
+choose weights and thresholds, and `report`; split by a hash of the question id). Indexes are
+kept under --data and updated incrementally, so a second run embeds nothing.
 """
 
 from __future__ import annotations
@@ -13,148 +22,173 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-from index.answer.compose import Answer
+from qa_metrics import Tally, fold, gold, half  # bench/ is on the path when run as a script
+
 from index.answer.retrieval import Mode
+from index.embed.embedder import Embedder
 from index.engine import Engine
 from index.settings import EngineSettings
 
-
-@dataclass
-class Tally:
-    """Running sums for one retrieval mode."""
-
-    n: int = 0
-    r1: int = 0
-    r5: int = 0
-    rr: float = 0.0
-    passage_r5: int = 0
-    in_quote: int = 0
-    abstained: int = 0
-    quotes: int = 0
-    verbatim: int = 0
-    max_chars: int = 0
-    latencies: list[float] = field(default_factory=list)
-
-    def row(self) -> dict[str, float]:
-        n = max(self.n, 1)
-        lat = sorted(self.latencies) or [0.0]
-        return {
-            "article_R@1": self.r1 / n,
-            "article_R@5": self.r5 / n,
-            "MRR@10": self.rr / n,
-            "passage_R@5": self.passage_r5 / n,
-            "answer_in_quote": self.in_quote / n,
-            "false_abstention": self.abstained / n,
-            "quote_integrity": self.verbatim / max(self.quotes, 1),
-            "max_quote_chars": self.max_chars,
-            "p50_ms": 1000 * statistics.median(lat),
-            "p95_ms": 1000 * lat[int(0.95 * (len(lat) - 1))],
-        }
+SPLITS = ("all", "calibration", "report")
 
 
-def score(answer: Answer, question: dict, texts: dict[str, str], tally: Tally) -> None:
-    gold = [a.casefold() for a in question["answers"]]
-    ranked = [p.chunk.article_id for p in answer.passages]  # one entry per passage, best first
-    target = question["article_id"]
-    tally.n += 1
-    tally.r1 += ranked[:1] == [target]
-    tally.r5 += target in ranked[:5]
-    if target in ranked[:10]:
-        tally.rr += 1 / (ranked.index(target) + 1)
-    tally.passage_r5 += any(
-        p.chunk.article_id == target and any(g in p.chunk.text.casefold() for g in gold)
-        for p in answer.passages[:5]
+def indexed(
+    settings: EngineSettings, articles: Path, data: Path, embedder: Embedder | None = None
+) -> Engine:
+    """An engine over `articles`, indexed (incrementally) into `data`."""
+    settings = settings.model_copy(update={"articles_dir": articles, "data_dir": data})
+    engine = Engine(settings, embedder=embedder)
+    report = engine.reindex()
+    print(
+        f"indexed {report.articles} articles, {report.chunks} chunks ({report.seconds:.1f} s)",
+        flush=True,
     )
-    tally.abstained += answer.abstained
-    quoted = " ".join(q.text for q in answer.quotes)
-    tally.max_chars = max(tally.max_chars, sum(len(q.text) for q in answer.quotes))
-    tally.in_quote += not answer.abstained and any(g in quoted.casefold() for g in gold)
-    for q in answer.quotes:
-        tally.quotes += 1
-        tally.verbatim += texts[q.article_id][q.start : q.end] == q.text
+    return engine
 
 
-def run_mode(engine: Engine, questions: list[dict], mode: Mode) -> Tally:
-    texts = {a.id: engine.retriever().snapshot.article_text(a.id) for a in engine.articles()}
-    tally = Tally()
+def as_of(question: dict) -> date | None:
+    return date.fromisoformat(question["question_date"]) if "question_date" in question else None
+
+
+def answerable(engine: Engine, questions: list[dict], mode: Mode) -> dict[str, Tally]:
+    """Every question asked over its own collection, scored per split."""
+    texts = {a.id: engine.retriever().snapshot.article_text(a.id) or "" for a in engine.articles()}
+    tallies = {split: Tally() for split in SPLITS}
     engine.ask(questions[0]["question"], k=10, mode=mode)  # warm up
     for q in questions:
         start = time.perf_counter()
+        answer = engine.ask(q["question"], k=10, mode=mode, as_of=as_of(q))
+        seconds = time.perf_counter() - start
+        for split in ("all", half(q["id"])):
+            tallies[split].add(answer, q, texts, seconds)
+    return tallies
+
+
+def unanswerable(engine: Engine, questions: list[dict], mode: Mode) -> dict[str, dict]:
+    """Abstention (and quote checks) on questions the collection cannot answer, per split."""
+    texts = {a.id: engine.retriever().snapshot.article_text(a.id) or "" for a in engine.articles()}
+    counts = {split: [0, 0] for split in SPLITS}
+    check = Tally()
+    for q in questions:
         answer = engine.ask(q["question"], k=10, mode=mode)
-        tally.latencies.append(time.perf_counter() - start)
-        score(answer, q, texts, tally)
-    return tally
+        check.check_quotes(answer, texts)
+        for split in ("all", half(q["id"])):
+            counts[split][0] += answer.abstained
+            counts[split][1] += 1
+    out = {s: {"questions": n, "abstention": a / max(n, 1)} for s, (a, n) in counts.items()}
+    out["all"].update(quote_integrity=check.verbatim / max(check.quotes, 1), bad_quotes=check.bad)
+    return out
 
 
-def abstention_rate(engine: Engine, questions: list[dict]) -> float:
-    return sum(engine.ask(q["question"]).abstained for q in questions) / len(questions)
+def squad_set(
+    args: argparse.Namespace, settings: EngineSettings, data: Path
+) -> tuple[dict, Embedder]:
+    questions = load(args.dataset, args.limit)
+    engine = indexed(settings, args.dataset / "articles", data / "all")
+    asked = {q["article_id"] for q in questions}
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in (args.dataset / "articles").iterdir():
+            if path.stem not in asked:
+                os.symlink(path.resolve(), Path(tmp) / path.name)
+        distractors = indexed(settings, Path(tmp), data / "distractors", engine.embedder)
+    return run_set(engine, questions, distractors, questions, args.modes), engine.embedder
+
+
+def news_set(
+    args: argparse.Namespace, settings: EngineSettings, data: Path, embedder: Embedder
+) -> dict:
+    questions = load(args.news, args.limit)
+    engine = indexed(settings, args.news / "articles", data / "news", embedder)
+    later = indexed(settings, args.news_later / "articles", data / "news-later", embedder)
+    texts = [fold(p.read_text(encoding="utf-8")) for p in (args.news_later / "articles").iterdir()]
+    unanswered = [q for q in questions if not any(a in t for a in gold(q) for t in texts)]
+    return run_set(engine, questions, later, unanswered, args.modes)
+
+
+def run_set(
+    engine: Engine, questions: list[dict], other: Engine, unanswered: list[dict], modes: list[Mode]
+) -> dict:
+    result: dict = {"modes": {}, "unanswerable": {}}
+    for mode in modes:
+        tallies = answerable(engine, questions, mode)
+        result["modes"][mode.value] = {s: t.row() for s, t in tallies.items()}
+        result["unanswerable"][mode.value] = unanswerable(other, unanswered, mode)
+    return result
+
+
+def load(dataset: Path, limit: int) -> list[dict]:
+    lines = (dataset / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line) for line in lines if line.strip()]
+    return questions[:limit] if limit else questions
+
+
+def print_set(name: str, result: dict) -> None:
+    modes = list(result["modes"])
+    rows = next(iter(result["modes"].values()))["all"]
+    print(f"\n## {name}: {rows['questions']} questions, all modes (median/p95 ms, model warm)\n")
+    print("| metric | " + " | ".join(modes) + " |")
+    print("|---|" + "---|" * len(modes))
+    for metric in rows:
+        cells = [_cell(result["modes"][m]["all"][metric]) for m in modes]
+        print(f"| {metric} | " + " | ".join(cells) + " |")
+    cells = [_cell(result["unanswerable"][m]["all"]["abstention"]) for m in modes]
+    print("| unanswerable abstention | " + " | ".join(cells) + " |")
+    n = result["unanswerable"][modes[0]]["all"]["questions"]
+    print(f"\n{name}, hybrid, by half ({n} unanswerable questions in all):\n")
+    print("| half | in top-5 passage | in quote | in first quote | false abst. | unans. abst. |")
+    print("|---|---|---|---|---|---|")
+    for split in SPLITS:
+        row = result["modes"][modes[0]][split]
+        un = result["unanswerable"][modes[0]][split]
+        print(
+            f"| {split} ({row['questions']}) | {row['answer_in_top5_passage']:.3f} "
+            f"| {row['answer_in_quote']:.3f} | {row['answer_in_first_quote']:.3f} "
+            f"| {row['false_abstention']:.3f} | {un['abstention']:.3f} ({un['questions']}) |"
+        )
+
+
+def _cell(value: float | int) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", type=Path)
+    parser.add_argument("dataset", type=Path, help="squad-dev (shared/eval layout)")
+    parser.add_argument("--news", type=Path, help="the news development set (build_news.py)")
+    parser.add_argument("--news-later", type=Path, help="the later news collection")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "citebot-eval")
     parser.add_argument("--modes", default="hybrid,lexical,dense")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument(
-        "--backend", default=None, help="torch, onnx or onnx-int8 (default: the setting's)"
-    )
+    parser.add_argument("--backend", default=None, help="torch, onnx or onnx-int8")
     args = parser.parse_args()
-
-    questions = [json.loads(line) for line in (args.dataset / "questions.jsonl").open()]
-    if args.limit:
-        questions = questions[: args.limit]
-    articles = args.dataset / "articles"
+    args.modes = [Mode(m) for m in args.modes.split(",")]
+    if args.news and not args.news_later:
+        parser.error("--news needs --news-later (the collection for unanswerable questions)")
     overrides = {"embed_backend": args.backend} if args.backend else {}
-    settings = EngineSettings(articles_dir=articles, data_dir=args.data, **overrides)
+    settings = EngineSettings(**overrides)
     data = args.data / settings.embed_backend
-    engine = Engine(settings.model_copy(update={"data_dir": data / "all"}))
-    report = engine.reindex()
-    print(f"indexed {report.articles} articles, {report.chunks} chunks ({report.seconds:.1f} s)")
-
-    results = {}
-    for mode in [Mode(m) for m in args.modes.split(",")]:
-        results[mode.value] = run_mode(engine, questions, mode).row()
-
-    asked = {q["article_id"] for q in questions}
-    with tempfile.TemporaryDirectory() as tmp:
-        for path in articles.iterdir():
-            if path.stem not in asked:
-                os.symlink(path.resolve(), Path(tmp) / path.name)
-        distractors = Engine(
-            settings.model_copy(
-                update={"articles_dir": Path(tmp), "data_dir": data / "distractors"}
-            ),
-            embedder=engine.embedder,
-        )
-        distractors.reindex()
-        unanswerable = abstention_rate(distractors, questions)
-
+    squad, embedder = squad_set(args, settings, data)
+    results = {
+        # The squad-dev figures at the top level, as bench/run_all.py reads them.
+        "modes": {m: rows["all"] for m, rows in squad["modes"].items()},
+        "unanswerable_abstention": squad["unanswerable"][args.modes[0].value]["all"]["abstention"],
+        "squad": squad,
+    }
+    if args.news:
+        results["news"] = news_set(args, settings, data, embedder)
     if args.json:
-        print(json.dumps({"modes": results, "unanswerable_abstention": unanswerable}))
+        print(json.dumps(results))
         return 0
-    names = list(next(iter(results.values())).keys())
-    print(
-        f"{len(questions)} questions, backend {settings.embed_backend}; "
-        "median/p95 latency per question, model warm\n"
-    )
-    print("| metric | " + " | ".join(results) + " |")
-    print("|---|" + "---|" * len(results))
-    for name in names:
-        cells = [
-            f"{r[name]:.3f}" if isinstance(r[name], float) else str(r[name])
-            for r in results.values()
-        ]
-        print(f"| {name} | " + " | ".join(cells) + " |")
-    print(f"\nabstention on unanswerable questions (distractor-only index): {unanswerable:.3f}")
+    print_set("squad-dev", squad)
+    if args.news:
+        print_set("news", results["news"])
     return 0
 
 
