@@ -119,8 +119,12 @@ def answer_embed(
     if writing:
         footer = f"{WRITING_NOTE}\n{footer}" if footer else WRITING_NOTE
     if answer.abstained or not answer.quotes:
+        said = " ".join([answer.reason or NOT_COVERED, *answer.notes])
         embed = discord.Embed(
-            title=title, description=f"{NOT_COVERED}\n{ABSTAIN_HINT}", colour=ABSTAIN_COLOUR
+            title=title,
+            description=shorten(_escape(said), DESCRIPTION_LIMIT - len(ABSTAIN_HINT) - 1)
+            + f"\n{ABSTAIN_HINT}",
+            colour=ABSTAIN_COLOUR,
         )
     else:
         room = MESSAGE_EMBED_LIMIT - len(title) - len(footer or "")
@@ -136,8 +140,11 @@ def answer_description(answer: Answer, limit: int = DESCRIPTION_LIMIT) -> str:
     heading = "\n\n**Sources**\n"
     lines = {s.n: source_line(s) for s in answer.sources}
     all_lines = sum(len(line) + 1 for line in lines.values())
-    quote_room = max(limit - len(heading) - all_lines, limit // 2)
+    notes = "".join(f"\n*{_escape(note)}*" for note in answer.notes)
+    quote_room = max(limit - len(heading) - all_lines - len(notes), limit // 2)
     text, cited = quotes_text(answer.quotes, quote_room)
+    if len(text) + len(notes) + len(heading) < limit:
+        text += notes
     room = limit - len(text) - len(heading)
     wanted = [lines[n] for n in cited if n in lines]
     shown: list[str] = []
@@ -190,7 +197,10 @@ def source_line(source: Source) -> str:
     url = _link(source.url)
     label = f"[{title}]({url})" if url else title
     meta = " · ".join(_escape(x) for x in (source.source, _date(source.published)) if x)
-    return f"**[{source.n}]** {label}" + (f" — {meta}" if meta else "")
+    line = f"**[{source.n}]** {label}" + (f" — {meta}" if meta else "")
+    if source.also:
+        line += " (also reported by " + _escape(one_line(", ".join(source.also), 200)) + ")"
+    return line
 
 
 def answer_footer(

@@ -24,7 +24,10 @@ def print_answer(answer: Answer, out: TextIO, asked: str | None = None) -> None:
     if answer.abstained:
         print(answer.text, file=out)
     for quote in answer.quotes:
-        print(f"“{quote.text}” [{quote.n}]", file=out)
+        print(f"“{quote.display}” [{quote.n}]", file=out)
+    if not answer.abstained:
+        for note in answer.notes:
+            print(note, file=out)
     if answer.sources:
         print("\nSources:", file=out)
         for source in answer.sources:

@@ -9,20 +9,26 @@ from typing import Any
 
 import numpy as np
 
+from index.answer.confidence import (
+    ABSTAIN_BELOW,
+    Evidence,
+    cosine_with,
+    mention_share,
+    weigh,
+)
 from index.answer.coverage import TermWeights
 from index.answer.notes import NON_ENGLISH, as_of_note, missing_notes
 from index.answer.question import Expects
 from index.answer.retrieval import Passage, Query
-from index.answer.sentences import carries, is_quotable
+from index.answer.sentences import Candidate, candidate_sentences, carries
 from index.embed.embedder import Embedder
-from index.ingest.chunking import Span, split_sentences
 from index.store.lexical import LexicalIndex, terms
 
 log = logging.getLogger(__name__)
 
 MAX_QUOTE_CHARS = 600
 PASSAGES_READ = 5  # sentences are drawn from this many top passages
-MAX_SENTENCES = 3
+MAX_SENTENCES = 4
 SCORE_GAP = 0.5  # further sentences must score within this of the best one
 # A sentence's score: the idf-weighted share of the question's terms it contains, plus a prior
 # for its passage's rank. Re-scoring sentences with the embedding model was measured on
@@ -35,14 +41,6 @@ TYPED = (Expects.DATE, Expects.NUMBER, Expects.PERSON, Expects.PLACE)
 # When the question clearly asks for a date, a number, a person or a place and the best
 # sentence holds none, the best one that does comes first if it scores within this much.
 TYPED_GAP = 0.2
-# Confidence = W_PASSAGE_COS * best passage cosine + W_COVERAGE * best sentence coverage
-# + W_SENTENCE_COS * best cosine between the question and the CHECKED top sentences (so a
-# passage that mixes topics does not hide a sentence that answers). Calibrated on half of
-# squad-dev: 0.575 abstains on ~3.5% of answerable questions and on ~90% of the same questions
-# asked over the distractor articles alone (passage cosine + coverage alone: 76% at 3%).
-W_PASSAGE_COS, W_COVERAGE, W_SENTENCE_COS = 0.5, 0.3, 0.5
-CHECKED = 3
-ABSTAIN_BELOW = 0.575
 
 
 @dataclass(frozen=True)
@@ -108,15 +106,6 @@ class Answer:
 NOT_COVERED = "The indexed articles do not seem to cover this question."
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    passage: Passage
-    start: int  # article offsets
-    end: int
-    text: str
-    quotable: bool  # running prose (see sentences.is_quotable); others are never quoted
-
-
 def compose_answer(
     query: Query,
     passages: list[Passage],
@@ -148,6 +137,53 @@ def _add_notes(answer: Answer, query: Query, lexical: LexicalIndex) -> None:
         answer.notes.append(stale)
 
 
+@dataclass
+class _Ranked:
+    """The candidate sentences of the passages read, scored for relevance."""
+
+    candidates: list[Candidate]
+    coverage: np.ndarray
+    relevance: np.ndarray  # -inf for sentences that may not be quoted
+    by_relevance: list[int]  # quotable sentences, best first
+
+
+def _rank(query: Query, passages: list[Passage], lexical: LexicalIndex) -> _Ranked | None:
+    candidates = candidate_sentences(passages[:PASSAGES_READ])
+    if not any(c.quotable for c in candidates):
+        return None
+    sentence_terms = [set(terms(c.text)) for c in candidates]
+    coverage = _coverage(query, candidates, sentence_terms, lexical)
+    relevance = coverage + W_PASSAGE * np.array([1.0 / c.passage.rank for c in candidates])
+    relevance[[not c.quotable for c in candidates]] = -np.inf
+    order = [int(i) for i in np.argsort(-relevance, kind="stable") if candidates[i].quotable]
+    return _Ranked(candidates, coverage, relevance, order)
+
+
+def evidence_for(
+    query: Query,
+    passages: list[Passage],
+    lexical: LexicalIndex,
+    embedder: Embedder,
+    enough: float | None = None,
+    ranked: _Ranked | None = None,
+) -> Evidence | None:
+    """The evidence the confidence weighs (None when no sentence may be quoted); with
+    `enough`, sentence checking stops once the confidence reaches it."""
+    ranked = ranked or _rank(query, passages, lexical)
+    if ranked is None:
+        return None
+    return weigh(
+        passage_cosine=max(c.passage.dense for c in ranked.candidates),
+        coverage=float(ranked.coverage[ranked.by_relevance].max()),
+        mentions_share=mention_share(
+            query.question, [p.chunk.text for p in passages[:PASSAGES_READ]]
+        ),
+        best_sentences=[ranked.candidates[i].text for i in ranked.by_relevance],
+        sentence_cosine=cosine_with(query.vector, embedder.embed),
+        enough=enough,
+    )
+
+
 def _choose(
     answer: Answer,
     query: Query,
@@ -158,22 +194,17 @@ def _choose(
     abstain_below: float,
 ) -> None:
     """Fill `answer` with the chosen quotes and sources, or leave it abstained."""
-    candidates = _sentences(passages[:PASSAGES_READ])
-    if not any(c.quotable for c in candidates):
+    ranked = _rank(query, passages, lexical)
+    if ranked is None:
         return
-    sentence_terms = [set(terms(c.text)) for c in candidates]
-    coverage = _coverage(query, candidates, sentence_terms, lexical)
-    question = query.question
-    bonus = np.array([carries(question.expects, c.text, question) for c in candidates], float)
-    relevance = coverage + W_PASSAGE * np.array([1.0 / c.passage.rank for c in candidates])
-    relevance[[not c.quotable for c in candidates]] = -np.inf
-    by_relevance = np.argsort(-relevance, kind="stable")
-    answer.confidence = _confidence(
-        query, candidates, coverage, by_relevance, embedder, abstain_below
-    )
+    evidence = evidence_for(query, passages, lexical, embedder, abstain_below, ranked)
+    answer.confidence = evidence.confidence if evidence else 0.0
     if answer.confidence < abstain_below:
         return
-    scores = relevance + W_CARRIES * bonus
+    question = query.question
+    candidates = ranked.candidates
+    bonus = np.array([carries(question.expects, c.text, question) for c in candidates], float)
+    scores = ranked.relevance + W_CARRIES * bonus
     order = np.argsort(-scores, kind="stable")
     if question.expects in TYPED and not bonus[order[0]]:
         order = _typed_first(order, scores, bonus)
@@ -182,44 +213,14 @@ def _choose(
     _number(answer, chosen)
 
 
-def _confidence(
-    query: Query,
-    candidates: list[_Candidate],
-    coverage: np.ndarray,
-    order: np.ndarray,
-    embedder: Embedder,
-    enough: float,
-) -> float:
-    """How well the best sentences answer the question (see ABSTAIN_BELOW).
-
-    The confidence takes the best of CHECKED sentence cosines, so the sentences are embedded
-    one at a time, best first, and checking stops as soon as the score reaches `enough`: the
-    answer-or-abstain decision is the same as checking all of them, and most answers cost one
-    sentence embedding instead of three (about 10 ms each with the int8 model on one core).
-    """
-    quotable = np.array([c.quotable for c in candidates])
-    base = W_PASSAGE_COS * max(c.passage.dense for c in candidates) + W_COVERAGE * float(
-        coverage[quotable].max()
-    )
-    best = -1.0
-    for i in order[:CHECKED]:
-        if not candidates[i].quotable:
-            break
-        vector = embedder.embed([candidates[i].text])[0]
-        best = max(best, float(vector @ query.vector))
-        if base + W_SENTENCE_COS * best >= enough:
-            break
-    return base + W_SENTENCE_COS * best
-
-
 def _select(
-    candidates: list[_Candidate],
+    candidates: list[Candidate],
     scores: np.ndarray,
     order: np.ndarray,
     max_chars: int,
     *,
     several: bool = False,
-) -> list[tuple[_Candidate, float]]:
+) -> list[tuple[Candidate, float]]:
     """The best sentence with the one after it (it often names what the first implies), then
     further sentences scoring within SCORE_GAP of the best, up to `max_chars` in all.
 
@@ -234,7 +235,7 @@ def _select(
         for i in eligible:
             firsts.setdefault(candidates[i].passage.chunk.article_id, i)
         eligible = list(firsts.values()) + [i for i in eligible if i not in firsts.values()]
-    chosen: list[tuple[_Candidate, float]] = []
+    chosen: list[tuple[Candidate, float]] = []
     taken: set[int] = set()
     used = 0
     for i in eligible:
@@ -258,7 +259,7 @@ def _select(
             break
         chosen.append(
             (
-                _Candidate(cand.passage, cand.start, cand.start + len(text), text, True),
+                Candidate(cand.passage, cand.start, cand.start + len(text), text, True),
                 scores[i],
             )
         )
@@ -281,50 +282,16 @@ def _typed_first(order: np.ndarray, scores: np.ndarray, bonus: np.ndarray) -> np
     return order
 
 
-def _join(first: _Candidate, second: _Candidate) -> _Candidate:
+def _join(first: Candidate, second: Candidate) -> Candidate:
     """One quote spanning two sentences of the same chunk (and what lies between them)."""
     chunk = first.passage.chunk
     text = chunk.text[first.start - chunk.start : second.end - chunk.start]
-    return _Candidate(first.passage, first.start, second.end, text, True)
-
-
-def _sentences(passages: list[Passage]) -> list[_Candidate]:
-    seen: set[tuple[str, int]] = set()
-    out = []
-    for passage in passages:
-        chunk = passage.chunk
-        for span in _lines(split_sentences(chunk.text), chunk.text):
-            start = chunk.start + span.start
-            key = (chunk.article_id, start)
-            if key in seen:  # overlapping chunks repeat a sentence
-                continue
-            seen.add(key)
-            text = chunk.text[span.start : span.end]
-            out.append(
-                _Candidate(
-                    passage, start, chunk.start + span.end, text, is_quotable(text, chunk.title)
-                )
-            )
-    return out
-
-
-def _lines(spans: list[Span], text: str) -> list[Span]:
-    """Sentence spans cut at line breaks: a line break inside a paragraph ends a heading, a
-    caption or a paragraph of a text whose paragraphs are single lines, never a sentence."""
-    out: list[Span] = []
-    for span in spans:
-        start = span.start
-        while (newline := text.find("\n", start, span.end)) >= 0:
-            if text[start:newline].strip():
-                out.append(Span(start, newline))
-            start = newline + 1
-        out.append(Span(start, span.end))
-    return out
+    return Candidate(first.passage, first.start, second.end, text, True)
 
 
 def _coverage(
     query: Query,
-    candidates: list[_Candidate],
+    candidates: list[Candidate],
     sentence_terms: list[set[str]],
     lexical: LexicalIndex,
 ) -> np.ndarray:
@@ -344,7 +311,7 @@ def _cut(text: str, room: int) -> str:
     return cut[:space].rstrip(",;:") if space > room // 2 else cut
 
 
-def _number(answer: Answer, chosen: list[tuple[_Candidate, float]]) -> None:
+def _number(answer: Answer, chosen: list[tuple[Candidate, float]]) -> None:
     """Number sources by first appearance; one number per article."""
     numbers: dict[str, int] = {}
     for cand, score in chosen:
@@ -434,7 +401,8 @@ def format_source(source: Source) -> str:
     """`Title — Outlet, 2024-03-14 <url>`, leaving out what is unknown."""
     meta = ", ".join(x for x in (source.source, (source.published or "")[:10]) if x)
     line = source.title + (f" — {meta}" if meta else "")
-    return line + (f" <{source.url}>" if source.url else "")
+    line += f" <{source.url}>" if source.url else ""
+    return line + (f" (also reported by {', '.join(source.also)})" if source.also else "")
 
 
 def sources_published(sources: list[Source]) -> str | None:

@@ -41,7 +41,7 @@ def in_collection(item: str, lexical: LexicalIndex) -> bool:
 
 
 def missing_notes(question: Question, quoted: Sequence[str], lexical: LexicalIndex) -> list[str]:
-    """"No article mentions Stockholm." for the names, numbers and quoted phrases of the
+    """ "No article mentions Stockholm." for the names, numbers and quoted phrases of the
     question that no article holds, and "The quoted passages do not mention …" for those that
     only the quotes lack."""
     nowhere, unquoted = [], []

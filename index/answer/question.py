@@ -92,7 +92,9 @@ _NOT_NAMES = frozenset(
     """
     I A An The This That These Those What Which Who Whom Whose When Where Why How Is Are Was
     Were Do Does Did Can Could Will Would Should Has Have Had In On At Of For From By To And
-    Or But Not Mr Mrs Ms Dr Prof St U.S. US UK EU UN
+    Or But Not Mr Mrs Ms Dr Prof St Former Late Then President Vice Prime Minister Gov Sen Rep
+    King Queen Prince Princess Pope Judge Coach Chancellor Secretary General Governor Senator
+    Mayor Speaker Chief Justice Actor Actress Singer Star Captain
     """.split()
 )
 _MONTHS_AND_DAYS = frozenset(
@@ -138,7 +140,7 @@ def analyse(text: str) -> Question:
         expects=expected_answer(ask),
         about_now=bool(_ABOUT_NOW.search(text)),
         names=names_in(text),
-        numbers=tuple(dict.fromkeys(_NUMBER.findall(text))),
+        numbers=tuple(dict.fromkeys(n for n in _NUMBER.findall(text) if len(n) > 1)),
         phrases=tuple(dict.fromkeys(p.strip() for p in _QUOTED.findall(text))),
         several=_asks_for_several(ask),
         non_english=looks_non_english(text),
@@ -174,13 +176,27 @@ def names_in(text: str) -> tuple[str, ...]:
     for span in split_sentences(text):
         sentence = text[span.start : span.end]
         for match in _CAPITALISED_RUN.finditer(sentence):
-            words = match.group().split()
-            if match.start() == _first_word_start(sentence):
-                words = words[1:]  # "Which records…": the first word is capitalised anyway
-            while words and (words[0] in _NOT_NAMES or words[0].lower() in ("of", "de")):
-                words = words[1:]
-            found.extend(_split_at_dates(words))
+            words = [re.sub(r"['’]s$", "", w) for w in match.group().split()]
+            capitals = [w for w in words if w[0].isupper()]
+            if match.start() == _first_word_start(sentence) and len(capitals) == 1:
+                continue  # "Which…", "All of…": a first word is capitalised anyway
+            for part in _split_at_acronyms(words):
+                while part and (part[0] in _NOT_NAMES or part[0].lower() in ("of", "de")):
+                    part = part[1:]
+                found.extend(_split_at_dates(part))
     return tuple(dict.fromkeys(found))
+
+
+def _split_at_acronyms(words: list[str]) -> list[list[str]]:
+    """ "WNBA MVP Breanna Stewart" -> "WNBA MVP", "Breanna Stewart": acronyms and names apart."""
+    parts: list[list[str]] = []
+    for word in words:
+        acronym = word.isupper() and len(word) > 1
+        if parts and (parts[-1][-1].isupper() and len(parts[-1][-1]) > 1) == acronym:
+            parts[-1].append(word)
+        else:
+            parts.append([word])
+    return parts
 
 
 def _split_at_dates(words: list[str]) -> list[str]:

@@ -8,8 +8,11 @@ a date, a number, a name or a place that the question itself does not already st
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from index.answer.question import Expects, Question
+from index.answer.retrieval import Passage
+from index.ingest.chunking import Span, split_sentences
 
 MIN_WORDS = 4
 # Without terminal punctuation a line is a heading or a caption unless it is this long.
@@ -134,3 +137,49 @@ def _names(sentence: str) -> list[str]:
 def _new_words(item: str, asked: set[str]) -> bool:
     words = re.findall(r"\w+", item.casefold())
     return any(w not in asked for w in words)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, located in its article."""
+
+    passage: Passage
+    start: int  # article offsets
+    end: int
+    text: str
+    quotable: bool  # running prose (see sentences.is_quotable); others are never quoted
+
+
+def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
+    """Every sentence (or line) of the passages, once each, marked quotable or not."""
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for passage in passages:
+        chunk = passage.chunk
+        for span in _lines(split_sentences(chunk.text), chunk.text):
+            start = chunk.start + span.start
+            key = (chunk.article_id, start)
+            if key in seen:  # overlapping chunks repeat a sentence
+                continue
+            seen.add(key)
+            text = chunk.text[span.start : span.end]
+            out.append(
+                Candidate(
+                    passage, start, chunk.start + span.end, text, is_quotable(text, chunk.title)
+                )
+            )
+    return out
+
+
+def _lines(spans: list[Span], text: str) -> list[Span]:
+    """Sentence spans cut at line breaks: a line break inside a paragraph ends a heading, a
+    caption or a paragraph of a text whose paragraphs are single lines, never a sentence."""
+    out: list[Span] = []
+    for span in spans:
+        start = span.start
+        while (newline := text.find("\n", start, span.end)) >= 0:
+            if text[start:newline].strip():
+                out.append(Span(start, newline))
+            start = newline + 1
+        out.append(Span(start, span.end))
+    return out

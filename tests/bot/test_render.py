@@ -248,3 +248,40 @@ def test_progress_names_the_stage() -> None:
         "Reindexing: embedding 32 of 128 new chunks (25%)…"
     )
     assert render.reindex_progress("writing", 0, 1) == "Reindexing: writing the new index…"
+
+
+# -- notes, reasons and syndicated copies (news answers) ----------------------------------------
+
+
+def test_notes_follow_the_quotes() -> None:
+    answer = Answer(
+        question="How much does the new bridge in Stockholm cost?",
+        abstained=False,
+        quotes=[quote("Engineers replaced all 212 steel cables.")],
+        sources=[BRIDGE],
+        notes=["No article mentions Stockholm."],
+    )
+    description = render.answer_embed(answer).description or ""
+    assert "“Engineers replaced all 212 steel cables.” [1]\n*No article mentions Stockholm.*" in (
+        description
+    )
+    assert description.index("Stockholm") < description.index("**Sources**")
+
+
+def test_an_abstention_gives_its_reason_and_notes() -> None:
+    answer = Answer(
+        question="Who won?",
+        abstained=True,
+        reason="No indexed article is from Nowhere Times: see what is indexed.",
+        notes=["No article mentions Oslo."],
+    )
+    description = render.answer_embed(answer).description or ""
+    assert description.startswith(
+        "No indexed article is from Nowhere Times: see what is indexed. No article mentions Oslo."
+    )
+    assert NOT_COVERED not in description
+
+
+def test_other_outlets_of_a_syndicated_story_are_named() -> None:
+    line = render.source_line(replace(BRIDGE, also=("Coastal Post", "Valley Times")))
+    assert line.endswith("(also reported by Coastal Post, Valley Times)")

@@ -1,0 +1,50 @@
+"""Notes: names no article or no quote mentions, stale evidence, other languages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from index.answer.notes import as_of_note, mentions, missing_notes
+from index.answer.question import analyse
+from index.store.lexical import LexicalIndex
+
+LEXICAL = LexicalIndex.build(
+    [1, 2],
+    [
+        "Malmö opened a new cycling bridge that cost 310 million kronor.",
+        "Ana Lopes won the Riverton marathon in 2024.",
+    ],
+)
+
+
+def test_a_name_no_article_holds() -> None:
+    question = analyse("How much does the new bridge in Stockholm cost?")
+    notes = missing_notes(question, ["The bridge cost 310 million kronor."], LEXICAL)
+    assert notes == ["No article mentions Stockholm."]
+
+
+def test_names_only_the_quotes_lack_and_names_nowhere_are_told_apart() -> None:
+    question = analyse("Did Ana Lopes win in Riverton and Oslo in 2024?")
+    notes = missing_notes(question, ["The bridge cost 310 million kronor."], LEXICAL)
+    assert notes == [
+        "No article mentions Oslo.",
+        "The quoted passages do not mention Ana Lopes, Riverton or 2024.",
+    ]
+
+
+def test_a_surname_alone_counts_as_a_mention() -> None:
+    assert mentions("Ana Lopes", ["Lopes pulled away after 30 kilometres."])
+    assert not mentions("Ana Lopes", ["Lopez pulled away."])
+    assert mentions("M&M’s", ["M&M's new packaging"])
+
+
+def test_stale_evidence_is_dated() -> None:
+    now = analyse("Who won the marathon this week?")
+    assert as_of_note(now, ["2024-04-21"], date(2024, 4, 23)) is None
+    note = as_of_note(now, ["2021-04-18", None], date(2024, 4, 23))
+    assert note is not None and note.startswith("As of 2021-04-18")
+    timeless = analyse("Who won the marathon?")
+    assert as_of_note(timeless, ["2024-03-01"], date(2024, 4, 23)) is None
+    assert as_of_note(timeless, ["2023-03-01"], date(2024, 4, 23)) is not None
+    assert as_of_note(now, [None], date(2024, 4, 23)) is None
+    assert as_of_note(now, ["2021-04-18"], None) is None
