@@ -36,7 +36,6 @@ W_BEST_SENTENCE = 0.2
 # the first; a question about the present ("this week", "latest", ...) also the second.
 RECENCY = (0.1, 30.0)
 RECENCY_ABOUT_NOW = (0.1, 180.0)
-MERGE = 1
 DUPLICATE_JACCARD = 0.8  # passages sharing this share of their words are one story
 
 
@@ -230,7 +229,7 @@ class Retriever:
         words: list[set[str]] = []
         for cid, score in ranked:
             record = records[cid]
-            near = _adjacent(passages, record) if len(passages) < k and MERGE else None
+            near = _adjacent(passages, record) if len(passages) < k else None
             if near is not None:
                 merged = self._merge(passages[near].chunk, record)
                 passages[near] = replace(passages[near], chunk=merged)
