@@ -416,6 +416,7 @@ def _passage(data: dict[str, Any]) -> Passage:
         score=data["score"],
         dense=data["dense"],
         lexical=data["lexical"],
+        also=tuple(data.get("also", ())),
     )
 
 

@@ -55,6 +55,11 @@ class Source:
     published: str | None
     also: tuple[str, ...] = ()  # other outlets that published the same text
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Source:
+        """The inverse of `dataclasses.asdict` (JSON turns `also` into a list)."""
+        return cls(**{**data, "also": tuple(data.get("also", ()))})
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -379,6 +384,7 @@ def _passage_json(passage: Passage) -> dict[str, Any]:
         "score": round(float(passage.score), 4),
         "dense": round(float(passage.dense), 4),
         "lexical": round(float(passage.lexical), 4),
+        "also": list(passage.also),
     }
 
 

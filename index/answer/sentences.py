@@ -18,6 +18,7 @@ MIN_WORDS = 4
 # Without terminal punctuation a line is a heading or a caption unless it is this long.
 UNPUNCTUATED_MIN_WORDS = 15
 CREDIT_MAX_WORDS = 25
+WRAPPED_LINE_CHARS = 60  # a line this long ending mid-sentence is hard-wrapped prose
 
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’»)\]]*\s*$|[:;]\s*$")
 _MARKDOWN_LINE = re.compile(r"^\s*(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|>|\||```|={3,}|-{3,})")
@@ -41,11 +42,13 @@ def is_quotable(sentence: str, title: str) -> bool:
         return False
     if _MARKDOWN_LINE.search(sentence) or _MARKDOWN_INLINE.search(sentence):
         return False
-    lines = sentence.split("\n")
-    # A "sentence" running over a line break whose first line does not end a sentence is a
-    # heading or caption glued to what follows it.
-    if any(not _ENDS_SENTENCE.search(line) for line in lines[:-1]):
-        return False
+    # A "sentence" running over a line break that is not a soft wrap is a heading or caption
+    # glued to what follows it.
+    newline = sentence.find("\n")
+    while newline >= 0:
+        if not soft_wrap(sentence[:newline], sentence[newline + 1 :]):
+            return False
+        newline = sentence.find("\n", newline + 1)
     if not _ENDS_SENTENCE.search(sentence) and len(words) < UNPUNCTUATED_MIN_WORDS:
         return False
     if _folded(sentence) == _folded(title):
@@ -171,13 +174,34 @@ def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
     return out
 
 
+def soft_wrap(before: str, after: str) -> bool:
+    """Whether the line break between `before` and `after` wraps a sentence of hard-wrapped
+    text (as Markdown and plain text often are) rather than ending a heading, a caption or a
+    line of its own: the line before does not end a sentence, and what follows continues in
+    lower case, or the line before ends in a comma or is a long line ending in a lower-case
+    word (headings rarely are)."""
+    line = before[before.rfind("\n") + 1 :].strip()
+    following = after.lstrip(" \t")[:1]
+    if not line or not following or following == "\n" or _ENDS_SENTENCE.search(line):
+        return False
+    if _MARKDOWN_LINE.search(line) or _MARKDOWN_LINE.search(after):
+        return False
+    if following.islower() or following.isdigit() or line[-1] in ",(":
+        return True
+    return len(line) >= WRAPPED_LINE_CHARS and line.split()[-1][:1].islower()
+
+
 def _lines(spans: list[Span], text: str) -> list[Span]:
-    """Sentence spans cut at line breaks: a line break inside a paragraph ends a heading, a
-    caption or a paragraph of a text whose paragraphs are single lines, never a sentence."""
+    """Sentence spans cut at line breaks, except where a break only wraps a sentence: a line
+    break inside a paragraph otherwise ends a heading, a caption or a paragraph of a text
+    whose paragraphs are single lines."""
     out: list[Span] = []
     for span in spans:
-        start = span.start
-        while (newline := text.find("\n", start, span.end)) >= 0:
+        start = search = span.start
+        while (newline := text.find("\n", search, span.end)) >= 0:
+            search = newline + 1
+            if soft_wrap(text[:newline], text[newline + 1 : span.end]):
+                continue
             if text[start:newline].strip():
                 out.append(Span(start, newline))
             start = newline + 1

@@ -90,6 +90,6 @@ def written_from_dict(data: dict[str, Any]) -> WrittenAnswer:
         text=data["text"],
         model=data["model"],
         quotes=[Quote(**q) for q in data["quotes"]],
-        sources=[Source(**s) for s in data["sources"]],
+        sources=[Source.from_dict(s) for s in data["sources"]],
         removed=[Removal(**r) for r in data["removed"]],
     )

@@ -41,10 +41,21 @@ def an_answer(question: str = "When did the bridge reopen?") -> Answer:
         question=question,
         abstained=False,
         quotes=[Quote(1, chunk.text, "harbour-bridge", 0, 60, 1.5)],
-        sources=[Source(1, "harbour-bridge", chunk.title, chunk.url, "Port Gazette", "2024-03-14")],
+        sources=[
+            Source(
+                1,
+                "harbour-bridge",
+                chunk.title,
+                chunk.url,
+                "Port Gazette",
+                "2024-03-14",
+                also=("Coastal Post",),
+            )
+        ],
         # Scores come out of numpy; the store must take them as they are.
         passages=[Passage(1, chunk, np.float32(0.75), 0.5, np.float64(0.25))],
         confidence=0.9,
+        notes=["No article mentions Stockholm."],
     )
 
 
@@ -62,6 +73,7 @@ def test_an_answer_is_stored_whole_and_survives_a_reopen(store: FeedbackStore) -
     assert stored.answer.quotes == answer.quotes and stored.answer.sources == answer.sources
     assert stored.answer.passages[0].chunk == answer.passages[0].chunk
     assert stored.answer.passages[0].score == pytest.approx(0.75)
+    assert stored.answer.notes == answer.notes and stored.answer.reason is None
     assert store.answer("0" * 16) is None
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from index.answer.question import Expects, analyse
-from index.answer.sentences import carries, is_quotable
+from index.answer.retrieval import Passage
+from index.answer.sentences import candidate_sentences, carries, is_quotable
+from index.store.database import ChunkRecord
 
 TITLE = "Malmö opens its new cycling bridge over the harbour"
 
@@ -70,3 +72,41 @@ def test_nothing_is_expected_of_an_open_question() -> None:
     assert carries(None, "They collapsed in 2021 after a dispute.", analysed) is False
     assert analysed.expects is None
     assert carries(Expects.DATE, "They collapsed in 2021 after a dispute.", analysed)
+
+
+def _sentences(text: str) -> list[tuple[str, bool]]:
+    chunk = ChunkRecord(1, "a", 0, len(text), text, TITLE, None, None, None)
+    passage = Passage(rank=1, chunk=chunk, score=1.0, dense=1.0, lexical=1.0)
+    return [(c.text, c.quotable) for c in candidate_sentences([passage])]
+
+
+def test_a_sentence_hard_wrapped_over_lines_is_one_quotable_sentence() -> None:
+    text = (
+        "Two electric ferries entered service on the Eastport harbour route on Monday. Each"
+        " ferry\ncarries 150 passengers and recharges in eight minutes at the quay. The port"
+        " says the route,\nHarbour Line, runs every twenty minutes from early morning until"
+        " late at night.\n"
+    )
+    assert _sentences(text) == [
+        ("Two electric ferries entered service on the Eastport harbour route on Monday.", True),
+        ("Each ferry\ncarries 150 passengers and recharges in eight minutes at the quay.", True),
+        (
+            "The port says the route,\nHarbour Line, runs every twenty minutes from early"
+            " morning until late at night.",
+            True,
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bridge Opens After Two Years\nThe bridge reopened to traffic on Thursday morning.",
+        "## Costs\nThe bridge cost 310 million kronor in the end, the city said.",
+        "Lanterns light up the old town as the festival returns to Malmö Harbour\n"
+        "The festival runs until 14 August, the organisers said.",
+    ],
+)
+def test_a_heading_above_a_sentence_stays_apart_from_it(text: str) -> None:
+    heading, sentence = text.split("\n")
+    assert _sentences(text) == [(heading, False), (sentence, True)]
