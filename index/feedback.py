@@ -408,7 +408,8 @@ def answer_from_json(text: str) -> Answer:
 
 def _passage(data: dict[str, Any]) -> Passage:
     if "chunk" in data:  # the earlier shape
-        return Passage(**{**data, "chunk": ChunkRecord(**data["chunk"])})
+        chunk = ChunkRecord(**data["chunk"])
+        return Passage(**{**data, "chunk": chunk, "also": tuple(data.get("also", ()))})
     chunk = {f.name: data[f.name] for f in fields(ChunkRecord) if f.name != "id"}
     return Passage(
         rank=data["rank"],

@@ -126,7 +126,8 @@ def test_huge_question_is_truncated_not_fatal(engine: Engine) -> None:
 def test_json_shape(engine: Engine) -> None:
     data = answer_as_json(engine.ask("How many robots did the library buy?", k=3))
     assert set(data) == {
-        "question", "answer", "abstained", "quotes", "sources", "passages", "confidence", "as_of"
+        "question", "answer", "abstained", "quotes", "sources", "passages", "confidence", "as_of",
+        "notes", "reason",
     }  # fmt: skip
     assert len(data["passages"]) == 3
     assert set(data["quotes"][0]) == {
@@ -134,7 +135,7 @@ def test_json_shape(engine: Engine) -> None:
     }  # fmt: skip
     assert set(data["passages"][0]) == {
         "rank", "chunk_id", "article_id", "title", "url", "source", "published", "text", "start",
-        "end", "score", "dense", "lexical",
+        "end", "score", "dense", "lexical", "also",
     }  # fmt: skip
     assert "40 robots" in data["answer"]
 
