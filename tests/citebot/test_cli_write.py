@@ -118,6 +118,8 @@ def test_no_write_asks_no_llm_and_keeps_the_json_as_it_was(indexed: Path, llm: S
         "abstained",
         "confidence",
         "as_of",
+        "notes",
+        "reason",
         "quotes",
         "sources",
         "passages",
