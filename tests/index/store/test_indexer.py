@@ -142,6 +142,25 @@ def test_other_model_rebuilds_on_reindex(articles: Path, tmp_path: Path) -> None
     assert open_snapshot(tmp_path / "data").manifest["model"] == "another-model"
 
 
+def test_a_settings_change_is_said_once_plainly_and_rebuilds(
+    articles: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 13, item 5: one line says what changed and that it rebuilds; no contradictory
+    "run `citebot index --rebuild`" and no internal dicts."""
+    data = tmp_path / "data"
+    update_index(articles, data, FakeEmbedder(), chunk_tokens=200)
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        report = update_index(articles, data, FakeEmbedder(), chunk_tokens=100)
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(said) == 1, said
+    assert "chunks of at most 200 word pieces, now 100" in said[0]
+    assert "rebuilding it now" in said[0]
+    assert "--rebuild" not in said[0] and "{" not in said[0]
+    assert (report.added, report.articles) == (4, 4)  # every article is in the rebuilt index
+    assert open_snapshot(data).manifest["chunker"]["max_tokens"] == 100
+
+
 def test_one_writer_at_a_time(articles: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
