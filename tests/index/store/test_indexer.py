@@ -14,7 +14,12 @@ from index.errors import (
     IndexMismatchError,
     ReindexRunningError,
 )
-from index.store.generations import CURRENT_FILE, current_generation, open_snapshot
+from index.store.generations import (
+    CURRENT_FILE,
+    current_generation,
+    open_lexical,
+    open_snapshot,
+)
 from index.store.indexer import update_index, writer_lock
 from index.store.lexical import terms
 from tests.conftest import FIXTURES, FakeEmbedder
@@ -80,8 +85,6 @@ def test_edit_and_delete(articles: Path, tmp_path: Path) -> None:
 
 
 def test_deleted_article_is_gone_from_faiss_and_bm25(articles: Path, tmp_path: Path) -> None:
-    from index.store.lexical import LexicalIndex
-
     data = tmp_path / "data"
     update_index(articles, data, FakeEmbedder())
     (articles / "library-robots.md").unlink()
@@ -90,7 +93,7 @@ def test_deleted_article_is_gone_from_faiss_and_bm25(articles: Path, tmp_path: P
     ids = {int(i) for i in __import__("faiss").vector_to_array(snapshot.vectors.index.id_map)}
     stored = {r[0] for r in snapshot.db.execute("SELECT id FROM chunks")}
     assert ids == stored
-    lexical = LexicalIndex.load(snapshot.path)
+    lexical = open_lexical(snapshot.path)
     assert lexical.search(terms("programmable robots library card"), 5) == []
 
 
