@@ -86,3 +86,71 @@ def test_the_cycle_check_finds_a_lazy_cycle(tmp_path: Path) -> None:
     (package / "a.py").write_text("from pkg.b import thing\n")
     (package / "b.py").write_text("def f():\n    from pkg import a\n")
     assert cycles(import_graph(package)) == [["pkg.a", "pkg.b"]]
+
+
+# What the rest of the program may use of the store (issue 13, item 16): open a snapshot and
+# read it, reindex, claim the one writer, and the BM25 terms of a text.
+STORE_API = {
+    "index.store.generations",
+    "index.store.indexer",
+    "index.store.writer_lock",
+    "index.store.lexical",
+}
+STORAGE_LIBRARIES = {"faiss", "bm25s"}
+
+
+def store_modules_used(path: Path) -> set[str]:
+    """Every `index.store` module `path` imports, `from index.store import x` counted as x."""
+    used = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "index.store":
+                used.update(f"index.store.{alias.name}" for alias in node.names)
+            elif node.module.startswith("index.store."):
+                used.add(node.module)
+        elif isinstance(node, ast.Import):
+            used.update(a.name for a in node.names if a.name.startswith("index.store."))
+    return used
+
+
+def file_names_of_the_layout() -> set[str]:
+    from index.store import layout
+
+    return {
+        value
+        for name, value in vars(layout).items()
+        if name.endswith(("_FILE", "_DIR")) and isinstance(value, str)
+    }
+
+
+def test_only_the_store_knows_the_on_disk_format() -> None:
+    """Generation layout, file names, SQLite schema, FAISS and BM25 files are the store's: the
+    engine, retrieval, the bot and the CLI go through its small public API."""
+    repo = Path(index.__file__).parents[1]
+    store = repo / "index" / "store"
+    names = file_names_of_the_layout()
+    assert {"CURRENT", "manifest.json", "store.sqlite", "vectors.faiss"} <= names
+    offenders = set()
+    for package in ("index", "bot", "citebot"):
+        for path in (repo / package).rglob("*.py"):
+            if store in path.parents:
+                continue
+            where = path.relative_to(repo)
+            offenders |= {f"{where}: {m}" for m in store_modules_used(path) - STORE_API}
+            libraries = {m.split(".")[0] for m in imported_modules(path)} & STORAGE_LIBRARIES
+            offenders |= {f"{where}: {m}" for m in libraries}
+            strings = {
+                node.value
+                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            }
+            offenders |= {f"{where}: {name!r}" for name in strings & names}
+    assert not offenders, sorted(offenders)
+
+
+def test_the_format_check_sees_a_module_of_the_store(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from index.store import layout\nfrom index.store.vectors import read_index\n"
+    )
+    assert store_modules_used(module) == {"index.store.layout", "index.store.vectors"}
