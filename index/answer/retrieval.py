@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 CANDIDATES = 50  # taken from each retriever before fusion
 DENSE_WEIGHT = 0.55  # share of the dense score in the fused score (tuned on squad-dev)
 DUPLICATE_JACCARD = 0.8  # passages sharing this share of their words are collapsed
+# Fused candidates ranked before near-duplicates are collapsed: enough that `k` remain after.
+RANKED_PER_PASSAGE, RANKED_EXTRA = 3, 10
 
 
 class Mode(StrEnum):
@@ -113,7 +115,8 @@ class Retriever:
         bm25 = self.lexical.scores(query.terms)  # computed once, looked up below
         lexical = {} if mode == Mode.DENSE else dict(self.lexical.top(bm25, CANDIDATES, allowed))
         fused = self._fuse(query, dense, lexical, bm25, mode)
-        ranked = sorted(fused.items(), key=lambda kv: -kv[1])[: max(k * 3, k + 10)]
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        ranked = ranked[: max(k * RANKED_PER_PASSAGE, k + RANKED_EXTRA)]
         # Every passage carries both scores, whichever retrievers ranked it.
         top = [cid for cid, _ in ranked]
         dense = {**self._dense_scores(query, [c for c in top if c not in dense]), **dense}
