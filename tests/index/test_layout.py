@@ -154,3 +154,47 @@ def test_the_format_check_sees_a_module_of_the_store(tmp_path: Path) -> None:
         "from index.store import layout\nfrom index.store.vectors import read_index\n"
     )
     assert store_modules_used(module) == {"index.store.layout", "index.store.vectors"}
+
+
+# The path the data takes (issue 13, item 18): each stage may import only the stages below it.
+STAGE_LEVELS = {
+    "errors": 0,  # what a user can be told went wrong
+    "progress": 1, "settings": 1,  # shared by every stage
+    "ingest": 2, "embed": 2,  # read and chunk articles; turn text into vectors
+    "store": 3,  # generations on disk, written by the indexer
+    "answer": 4,  # retrieval and composition over a stored generation
+    "engine": 5, "feedback": 5,  # on top: answering and reindexing; answers given and votes
+    "gaps": 6,  # questions the answers and votes show the articles do not cover
+}  # fmt: skip
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Imports from a stage of the engine into one at its own level or above it."""
+
+    def stage(module: str) -> str:
+        return module.split(".")[1] if "." in module else module
+
+    return sorted(
+        f"{module} -> {other}"
+        for module, imported in graph.items()
+        for other in imported
+        if "." in module
+        and "." in other  # `index` itself (its __init__) is not a stage
+        and stage(module) != stage(other)
+        and STAGE_LEVELS[stage(other)] >= STAGE_LEVELS[stage(module)]
+    )
+
+
+def test_nothing_below_calls_up() -> None:
+    """ingest and embed know nothing of the store, the store nothing of answering, and only
+    the engine (with feedback and gaps) sits on top."""
+    root = Path(index.__file__).parent
+    graph = import_graph(root)
+    stages = {m.split(".")[1] for m in graph if "." in m}
+    assert stages == set(STAGE_LEVELS), "a new stage of the engine: give it a level"
+    assert upward_imports(graph) == []
+
+
+def test_the_stage_check_sees_a_call_up() -> None:
+    graph = {"index.store.indexer": {"index.answer.compose"}, "index.answer.compose": set()}
+    assert upward_imports(graph) == ["index.store.indexer -> index.answer.compose"]
