@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from index.answer.claims import MessageCheck, check_message
-from index.answer.compose import Answer, compose_answer
+from index.answer.compose import PASSAGES_READ, Answer, compose_answer
 from index.answer.followup import Reading, Turn, prefer_articles, read_question
 from index.answer.retrieval import Filters, Mode, Passage, Retriever, prepare_query
 from index.embed.embedder import Embedder, make_embedder
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # A longer question keeps only its end (where the ask usually is): about as much as the model
 # reads (its window is 256 word pieces of ~4 characters); see `fit_question`.
 MAX_QUESTION_CHARS = 1000
+# A follow-up retrieves this many times the passages it keeps, so that passages of the articles
+# the conversation cited can move up into the ones kept (see `prefer_articles`).
+FOLLOW_UP_POOL = 2
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -120,8 +123,8 @@ class Engine:
                 "`citebot index`."
             )
         query = prepare_query(self._question(question), self.embedder)
-        wanted = max(k, 5)
-        pool = wanted * 2 if prefer else wanted
+        wanted = max(k, PASSAGES_READ)  # the answer is composed from at least this many
+        pool = wanted * FOLLOW_UP_POOL if prefer else wanted
         filters = with_as_of(filters, as_of)
         passages = retriever.search(query, pool, filters, mode)
         passages = prefer_articles(passages, prefer, wanted)

@@ -30,6 +30,8 @@ MAX_QUOTE_CHARS = 600
 PASSAGES_READ = 5  # sentences are drawn from this many top passages
 MAX_SENTENCES = 4
 SCORE_GAP = 0.5  # further sentences must score within this of the best one
+MIN_FURTHER_QUOTE_CHARS = 20  # a further quote cut shorter than this is left out
+ROOM_TO_GO_ON = 40  # characters of MAX_QUOTE_CHARS that must be left to add another quote
 # A sentence's score: the idf-weighted share of the question's terms it contains, plus a prior
 # for its passage's rank. Re-scoring sentences with the embedding model was measured on
 # squad-dev: it cost ~10x the latency for no gain in answer-in-quote (0.845 vs 0.841).
@@ -260,7 +262,7 @@ def _select(
                 cand = _join(cand, follower)
                 taken_now.add(nxt)
         text = _cut(cand.text, max_chars - used)
-        if len(text) < 20 and chosen:
+        if len(text) < MIN_FURTHER_QUOTE_CHARS and chosen:
             break
         chosen.append(
             (
@@ -270,7 +272,7 @@ def _select(
         )
         taken |= taken_now
         used += len(text)
-        if used >= max_chars - 40:
+        if used >= max_chars - ROOM_TO_GO_ON:
             break
     return chosen
 

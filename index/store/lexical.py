@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import bm25s
 import numpy as np
@@ -120,13 +119,6 @@ class LexicalIndex:
         index = cls(RowSpace([writer.finish()], [None]))
         weakref.finalize(index, shutil.rmtree, folder, True)
         return index
-
-    @classmethod
-    def load(cls, gen: Path) -> LexicalIndex | Any:
-        """The BM25 index of a generation folder, whatever its format."""
-        from index.store.generations import open_lexical  # the read side knows the layout
-
-        return open_lexical(gen)
 
     def _postings(self, term: str) -> list[tuple[np.ndarray, np.ndarray]]:
         """(global rows, counts) of a term's live postings, segment by segment."""

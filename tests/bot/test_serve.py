@@ -7,6 +7,7 @@ the token); with a good one it answers in the server until SIGTERM stops it clea
 from __future__ import annotations
 
 import asyncio
+import configparser
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.runner import TOKEN_REJECTED
+from index.settings import EngineSettings
 from tests.bot.engines import IndexDirs
 from tests.bot.harness import STEP_TIMEOUT, embed_text, replies_to, run_scenario
 from tests.discord_emulator import DiscordEmulator
@@ -202,3 +204,29 @@ def test_sigterm_during_a_reindex_abandons_it_safely(own_index: IndexDirs, tmp_p
     report = json.loads(index.stdout)
     assert (report["added"], report["articles"]) == (300, 304)
     assert current(own_index.data) != before
+
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def readme_unit() -> configparser.ConfigParser:
+    """The systemd unit README.md shows for running citebot on a server."""
+    match = re.search(r"```ini\n(# /etc/systemd/system/citebot.service\n.*?)```", README, re.S)
+    assert match, "README.md lost its systemd unit"
+    unit = configparser.ConfigParser(interpolation=None, strict=True)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]  # keys keep their case
+    unit.read_string(match.group(1))
+    return unit
+
+
+def test_the_readmes_systemd_unit_runs_serve_where_its_settings_and_data_are() -> None:
+    """Issue 13, item 8: restarted on failure but not on a setting to fix (exit 2, as the tests
+    above show for a missing or rejected token), `.env` from the working directory, which holds
+    `data/` (the default CITEBOT_DATA_DIR is relative)."""
+    service = readme_unit()["Service"]
+    home = Path(service["WorkingDirectory"])
+    assert Path(service["EnvironmentFile"]) == home / ".env"
+    assert service["ExecStart"].split() == [str(home / ".venv" / "bin" / "citebot"), "serve"]
+    assert service["Restart"] == "on-failure"
+    assert service["RestartPreventExitStatus"] == "2"
+    assert EngineSettings.model_fields["data_dir"].default == Path("data")  # under home

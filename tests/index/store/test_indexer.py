@@ -14,7 +14,12 @@ from index.errors import (
     IndexMismatchError,
     ReindexRunningError,
 )
-from index.store.generations import CURRENT_FILE, current_generation, open_snapshot
+from index.store.generations import (
+    CURRENT_FILE,
+    current_generation,
+    open_lexical,
+    open_snapshot,
+)
 from index.store.indexer import update_index, writer_lock
 from index.store.lexical import terms
 from tests.conftest import FIXTURES, FakeEmbedder
@@ -80,8 +85,6 @@ def test_edit_and_delete(articles: Path, tmp_path: Path) -> None:
 
 
 def test_deleted_article_is_gone_from_faiss_and_bm25(articles: Path, tmp_path: Path) -> None:
-    from index.store.lexical import LexicalIndex
-
     data = tmp_path / "data"
     update_index(articles, data, FakeEmbedder())
     (articles / "library-robots.md").unlink()
@@ -90,7 +93,7 @@ def test_deleted_article_is_gone_from_faiss_and_bm25(articles: Path, tmp_path: P
     ids = {int(i) for i in __import__("faiss").vector_to_array(snapshot.vectors.index.id_map)}
     stored = {r[0] for r in snapshot.db.execute("SELECT id FROM chunks")}
     assert ids == stored
-    lexical = LexicalIndex.load(snapshot.path)
+    lexical = open_lexical(snapshot.path)
     assert lexical.search(terms("programmable robots library card"), 5) == []
 
 
@@ -140,6 +143,25 @@ def test_other_model_rebuilds_on_reindex(articles: Path, tmp_path: Path) -> None
     report = update_index(articles, tmp_path / "data", other)
     assert report.added == 4 and other.texts_embedded == report.chunks
     assert open_snapshot(tmp_path / "data").manifest["model"] == "another-model"
+
+
+def test_a_settings_change_is_said_once_plainly_and_rebuilds(
+    articles: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 13, item 5: one line says what changed and that it rebuilds; no contradictory
+    "run `citebot index --rebuild`" and no internal dicts."""
+    data = tmp_path / "data"
+    update_index(articles, data, FakeEmbedder(), chunk_tokens=200)
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        report = update_index(articles, data, FakeEmbedder(), chunk_tokens=100)
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(said) == 1, said
+    assert "chunks of at most 200 word pieces, now 100" in said[0]
+    assert "rebuilding it now" in said[0]
+    assert "--rebuild" not in said[0] and "{" not in said[0]
+    assert (report.added, report.articles) == (4, 4)  # every article is in the rebuilt index
+    assert open_snapshot(data).manifest["chunker"]["max_tokens"] == 100
 
 
 def test_one_writer_at_a_time(articles: Path, tmp_path: Path) -> None:
