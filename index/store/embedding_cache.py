@@ -126,7 +126,8 @@ class EmbeddingJournal:
         if time.monotonic() - self._synced >= SYNC_SECONDS:
             os.fsync(self._fh.fileno())
             self._synced = time.monotonic()
-        self._parts.append(records["key"])
+        # A copy: a field view would keep each whole record (vector included) alive.
+        self._parts.append(records["key"].copy())
         self._count += len(keys)
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
