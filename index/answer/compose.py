@@ -39,6 +39,11 @@ W_PASSAGE = 0.3
 # Added to the score of a sentence holding what the question asks for (a date for "when", a
 # number for "how many", a name for "who", a place for "where") that the question lacks.
 W_CARRIES = 0.2
+# A question that tells a story before it asks ("Amazon announced layoffs this week. How many
+# jobs will go?"): the sentence that answers shares the words of the asking sentence more than
+# the story's, so the share of the asking sentence's terms it holds is added to its score with
+# this weight (news development set: answer in quote 0.577 -> 0.586; squad-dev unchanged).
+W_ASK = 0.5
 TYPED = (Expects.DATE, Expects.NUMBER, Expects.PERSON, Expects.PLACE)
 # When the question clearly asks for a date, a number, a person or a place and the best
 # sentence holds none, the best one that does comes first if it scores within this much.
@@ -161,6 +166,9 @@ def _rank(query: Query, passages: list[Passage], lexical: LexicalIndex) -> _Rank
     sentence_terms = [set(terms(c.text)) for c in candidates]
     coverage = _coverage(query, candidates, sentence_terms, lexical)
     relevance = coverage + W_PASSAGE * np.array([1.0 / c.passage.rank for c in candidates])
+    if query.question.has_preamble:
+        ask = TermWeights(terms(query.question.ask), lexical)
+        relevance += W_ASK * np.array([ask.share(t) for t in sentence_terms])
     relevance[[not c.quotable for c in candidates]] = -np.inf
     order = [int(i) for i in np.argsort(-relevance, kind="stable") if candidates[i].quotable]
     return _Ranked(candidates, coverage, relevance, order)

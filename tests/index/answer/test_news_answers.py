@@ -80,6 +80,30 @@ def test_the_answering_sentence_comes_first(engine: Engine, question: str, expec
     assert expected in answer.quotes[0].text
 
 
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        (
+            "The harbour council debated the ferry timetable and its cost for a long time on "
+            "Tuesday. Who proposed the motion?",
+            "The motion was proposed by councillor Amira Haddad.",
+        ),
+        (
+            "Organisers say the old town's lantern festival, which opened with a parade of paper "
+            "dragons, will be bigger than ever. Until when does it run?",
+            "The festival runs until 14 August.",
+        ),
+    ],
+)
+def test_after_a_story_the_sentence_answering_the_ask_comes_first(
+    engine: Engine, question: str, first: str
+) -> None:
+    # The story's words match the sentence before the answer better than the answer does.
+    answer = ask(engine, question, as_of=date(2024, 9, 1))
+    assert not answer.abstained
+    assert answer.quotes[0].text.startswith(first)
+
+
 def test_a_place_no_article_mentions_is_said(engine: Engine) -> None:
     answer = ask(engine, "How much does the new bridge in Stockholm cost?", as_of=date(2024, 7, 1))
     assert "No article mentions Stockholm." in answer.notes
