@@ -99,3 +99,17 @@ def test_threads_and_retention_are_settings(
     monkeypatch.setenv("CITEBOT_KEEP_QUESTIONS_DAYS", "0")
     with pytest.raises(ValidationError, match="keep_questions_days"):
         EngineSettings()
+
+
+def test_the_scheduled_refresh_is_off_unless_minutes_are_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    assert BotSettings().refresh_minutes is None
+    for off in ("", "0", " 0 "):
+        monkeypatch.setenv("CITEBOT_REFRESH_MINUTES", off)
+        assert BotSettings().refresh_minutes is None
+    monkeypatch.setenv("CITEBOT_REFRESH_MINUTES", "45")
+    assert BotSettings().refresh_minutes == 45.0
+    message = error_for(monkeypatch, CITEBOT_REFRESH_MINUTES="-5")
+    assert message == "CITEBOT_REFRESH_MINUTES is not valid: input should be greater than 0."

@@ -19,6 +19,7 @@ from bot.async_engine import REINDEX_RUNNING, REINDEX_THREAD_NAME
 from bot.errors import NotAdminError, UserError
 from bot.exts.feeds import Feeds
 from bot.permissions import NOT_ADMIN
+from index.errors import ReindexRunningError
 from index.settings import DEFAULT_MODEL, EngineSettings
 from tests.bot.engines import (
     GatedEmbedder,
@@ -315,6 +316,38 @@ def test_a_scheduled_refresh_waits_for_a_running_reindex_and_never_runs_beside_i
         assert (run.index.added, run.index.unchanged) == (2, 5)  # after the manual reindex
         assert "0 added, 0 updated, 0 removed, 7 unchanged" in later.content
         assert REINDEX_RUNNING not in [m.content for m in emu.messages]
+
+    run_scenario(scenario)
+
+
+def test_a_reindex_is_refused_while_a_scheduled_refresh_reindexes(
+    own_index: IndexDirs, embedder: Any, guard: LoopGuard, feedback: Any
+) -> None:
+    gate = ReindexGate(REINDEX_THREAD_NAME)
+    engine = web_engine(own_index, GatedEmbedder(embedder, guard, gate), guard)
+    feeds_file = own_index.data.parent / "feeds.txt"
+
+    async def scenario(emu: DiscordEmulator) -> None:
+        async with NewsSite() as site:
+            feeds_file.write_text(site.url("/atom.xml") + "\n")
+            expected = (ReindexRunningError,)
+            async with running_bot(
+                emu, engine, feedback, refresh_minutes=30, expect_errors=expected
+            ) as bot:
+                cog = feeds_cog(bot)
+                try:  # the refresh has fetched the feed's two pages and is embedding them
+                    assert await asyncio.to_thread(gate.entered.wait, STEP_TIMEOUT)
+                    command = await emu.run_slash_command("reindex", user=emu.admin)
+                    refusal = await emu.wait_for_message(interaction=command)
+                    _, during = await ask_by_mention(emu, "When did the harbour bridge reopen?")
+                    assert not cog.refreshed.is_set()
+                finally:
+                    gate.release.set()
+                await asyncio.wait_for(cog.refreshed.wait(), STEP_TIMEOUT)
+        assert refusal.ephemeral and refusal.content == REINDEX_RUNNING
+        assert "The Eastport harbour bridge reopened" in embed_text(during)
+        run = cog.last_refresh
+        assert run is not None and run.index is not None and run.index.added == 2
 
     run_scenario(scenario)
 

@@ -110,3 +110,41 @@ def test_refresh_without_a_feeds_file_says_what_to_do(tmp_path: Path) -> None:
         "citebot: No feeds file at feeds.txt: create it with one RSS or Atom URL per line "
         "(or point CITEBOT_FEEDS_FILE or --feeds at yours).\n"
     )
+
+
+def test_the_flags_and_settings_reach_the_fetch(tmp_path: Path, site: NewsSite) -> None:
+    """--articles, --data and --no-index, and CITEBOT_MAX_PAGE_MB, CITEBOT_FEEDS_FILE and
+    CITEBOT_KEEP_DAYS from the environment, each change what `add` and `refresh` do."""
+    page = site.url("/news/ferries.html")  # 715 bytes; added below with the default 5 MB
+    small = run("add", page, cwd=tmp_path, env={**LENIENT, "CITEBOT_MAX_PAGE_MB": "0.0005"})
+    assert small.returncode == 1
+    assert f"failed       {page}: the page is larger than 0.000499725 MB (CITEBOT_MAX_PAGE_MB)" in (
+        small.stdout
+    )
+
+    where = ["--articles", "mine", "--data", "store", "--no-index"]
+    added = run("add", page, *where, cwd=tmp_path, env=LENIENT)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.splitlines()[-1] == (
+        "Not indexed (--no-index): run `citebot index` to index them."
+    )
+    (written,) = (tmp_path / "mine" / "web").rglob("*.md")
+    assert not (tmp_path / "articles").exists() and (tmp_path / "store").is_dir()
+
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "followed.txt").write_text(f"{site.url('/atom.xml')}\n")
+    site.hits.clear()
+    env = {**LENIENT, "CITEBOT_FEEDS_FILE": "conf/followed.txt", "CITEBOT_KEEP_DAYS": "30"}
+    refreshed = run("refresh", *where, "--json", cwd=tmp_path, env=env)
+    assert refreshed.returncode == 0, refreshed.stderr
+    report = json.loads(refreshed.stdout)
+    assert [f["url"] for f in report["feeds"]] == [site.url("/atom.xml")]
+    # Everything on the site is from June 2024: older than 30 days, so nothing is fetched,
+    # and the page added above is deleted.
+    assert (report["added"], report["skipped"], report["index"]) == (0, 2, None)
+    assert [p["reason"].split(",")[1] for p in report["pages"]] == [
+        " older than CITEBOT_KEEP_DAYS allows"
+    ] * 2
+    assert report["removed"] == [written.relative_to(tmp_path / "mine").as_posix()]
+    assert not written.exists()
+    assert [h.path for h in site.hits] == ["/atom.xml"]  # robots.txt was kept in store/

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
+from index.ingest.web import fetch
 from index.ingest.web.fetch import Fetcher, FetchError, FetchLimits
 from index.ingest.web.guard import AddressPolicy
 from index.ingest.web.refresh import WebConfig, add_urls
@@ -175,6 +177,45 @@ def test_dns_rebinding_cannot_reach_the_internal_address() -> None:
             assert private.hits == []
 
     run(scenario, host=PUBLIC_STANDIN)
+
+
+class UncheckedResolver(AbstractResolver):
+    """A resolver that checks nothing: stands in for a gap in the earlier checks."""
+
+    def __init__(self, policy: AddressPolicy, inner: AbstractResolver | None = None) -> None:
+        assert inner is not None
+        self.inner = inner
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return await self.inner.resolve(host, port, family)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def test_the_socket_check_holds_when_the_url_and_dns_checks_miss(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the literal check and the resolver's check both disabled, the address each socket
+    connects to is still checked: the fetcher's connector uses the guarded socket factory."""
+    monkeypatch.setattr(fetch, "check_url", lambda url, policy: URL(str(url)))
+    monkeypatch.setattr(fetch, "GuardedResolver", UncheckedResolver)
+
+    async def scenario(site: NewsSite) -> None:
+        resolver = StaticResolver({"news.example.com": ["127.0.0.1"]})
+        mapped = ipaddress.ip_address("::ffff:127.0.0.1")  # IPv4-mapped: reaches 127.0.0.1
+        for url, address in (
+            (site.url("/news/ferries.html"), "127.0.0.1"),
+            (f"http://[::ffff:127.0.0.1]:{site.port}/news/ferries.html", str(mapped)),
+            (f"http://news.example.com:{site.port}/news/ferries.html", "127.0.0.1"),
+        ):
+            error = await fetch_error(url, AddressPolicy(), resolver)
+            assert error.startswith(f"{url}: refused to contact {address}: a loopback"), error
+        assert resolver.asked == ["news.example.com"] and site.hits == []
+
+    run(scenario)
 
 
 def test_adding_internal_urls_writes_nothing_and_reports_each(tmp_path: Path) -> None:
