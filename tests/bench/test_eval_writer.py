@@ -69,3 +69,12 @@ def test_the_tally_reports_what_was_shown() -> None:
     assert (report["unverified_quotes_shown"], report["dangling_citations_shown"]) == (1, 1)
     assert (report["written_shown_untouched"], report["fallbacks"]) == (2, 1)
     assert report["answer_in_answer_written"] == 0.5  # the invented figure is not the answer
+
+
+def test_a_quote_in_other_quotation_marks_is_counted_unless_it_is_article_text() -> None:
+    corner = unchecked("The bridge was 「rebuilt by volunteers」 and ‹closed› [1].", [])
+    assert shown_violations(corner, ARTICLES) == (2, 0)
+    article = {BRIDGE_ID: "The mayor said «yes» twice."}
+    inner = Quote(1, "said «yes» twice", BRIDGE_ID, 10, 26, 0.0)
+    shown = unchecked("The mayor “said «yes» twice” [1].", [inner])
+    assert shown_violations(shown, article) == (0, 0)
