@@ -38,6 +38,9 @@ from index.engine import Engine
 from index.settings import EngineSettings, WriterSettings
 
 _QUOTED = re.compile(r"[“\"]([^”\"]+)[”\"]")
+# Any other quotation mark left in a shown answer (verified quotes are shown in “…”): each pair
+# is a quote nobody checked. Apostrophes (' ’) are not counted; 《》 are title marks.
+_OTHER_QUOTE_MARK = re.compile(r"[„‟⹂«»〝〞〟＂「」『』｢｣﹁﹂﹃﹄❝❞‘‚‛‹›❛❜]")
 _MARKER = re.compile(r"\[([^\[\]]*\d[^\[\]]*)\]")
 
 
@@ -115,7 +118,11 @@ def shown_violations(written: WrittenAnswer, article_text: dict[str, str]) -> tu
         for piece in quoted.split(" … ")
         if piece not in verified
     )
-    return unverified, dangling
+    rest = written.text
+    for text in sorted(verified, key=len, reverse=True):  # article text may hold such marks
+        rest = rest.replace(text, " ")
+    marks = len(_OTHER_QUOTE_MARK.findall(rest))
+    return unverified + (marks + 1) // 2, dangling
 
 
 def evaluate(engine: Engine, writer: Writer, questions: list[dict], progress: str) -> Tally:

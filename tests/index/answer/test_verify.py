@@ -54,6 +54,18 @@ def test_single_quoted_spans_are_checked_too() -> None:
 
 
 @pytest.mark.parametrize(
+    ("opening", "closing"),
+    [("「", "」"), ("『", "』"), ("‹", "›"), ("❝", "❞"), ("｢", "｣"), ("«", "»"), ("‚", "‘")],
+)
+def test_quotes_in_any_quotation_marks_are_checked(opening: str, closing: str) -> None:
+    shown, removed = check(f"The bridge {opening}reopened to traffic{closing} [1].")
+    assert removed == [] and shown == "The bridge “reopened to traffic” [1]."
+    shown, removed = check(f"The bridge was {opening}rebuilt by volunteers{closing} [1].")
+    assert shown is None
+    assert removed == ["quotes “rebuilt by volunteers” as [1], but it is in no passage"]
+
+
+@pytest.mark.parametrize(
     ("citation", "shown"),
     [("[1, 3]", "[1][2]"), ("[1][2]", "[1]"), ("[Passage 1]", "[1]"), ("[1-2]", "[1]")],
 )
