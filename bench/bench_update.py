@@ -1,7 +1,8 @@
 """What updates cost as the collection grows, and the memory of indexing and answering.
 
     python bench/bench_update.py PATH/TO/squad-dev [--sizes 100000,1000000]
-        [--out /work/benchdata/update] [--count 10] [--repeats 3]
+        [--out /work/benchdata/update] [--count 10] [--repeats 3] [--results bench/RESULTS.md]
+    python bench/bench_update.py --render SAVED.json [--results bench/RESULTS.md]
 
 For each size, an articles folder of synthetic .txt articles is written under OUT/SIZE/ (made
 like bench_scale.py's: sentences of the dev articles; each chunk's vector is the mean of its
@@ -11,7 +12,8 @@ times: a reindex with nothing to do; adding `--count` new articles (embedded by 
 default model, whose time is reported apart); removing `--count` of the original articles.
 Last, answering: p50/p95 of 200 dev questions, RSS (own and file pages) and, past
 CITEBOT_APPROXIMATE_FROM, recall@10 of the dense index against exact search. Prints one JSON
-object. Never run in CI; the 1M-chunk build takes about an hour on 2 cores.
+object, and writes its section of bench/RESULTS.md (between the UPDATE markers; the rest of
+that file is run_all.py's). Never run in CI; the 1M-chunk build takes about an hour on 2 cores.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import platform
 import random
 import statistics
 import subprocess
@@ -46,6 +50,7 @@ FILES_PER_FOLDER = 1000
 SUMMARY = ("seconds", "embedding_seconds", "without_embedding_seconds", "embedded",
            "peak_rss_mib", "chunks")  # fmt: skip
 PROBE_ARTICLES = 200  # articles chunked to learn how many chunks an article makes
+BEGIN, END = "<!-- bench_update.py: begin -->", "<!-- bench_update.py: end -->"
 
 
 def write_corpus(dataset: Path, folder: Path, size: int) -> int:
@@ -164,25 +169,94 @@ def _query(dataset: Path, root: Path) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def render(run: dict[str, Any]) -> str:
+    """The Markdown section of bench/RESULTS.md for one saved run."""
+    lines = [
+        BEGIN,
+        "## Updates and memory at scale (bench_update.py)",
+        "",
+        f"`python bench/bench_update.py PATH/TO/squad-dev --sizes ...`, run {run['date']} on "
+        f"{run['machine']}; {_load(run)}. Synthetic articles (dev-set sentences; vectors from "
+        "real sentence embeddings), indexed by the code `citebot index` runs, each step in a "
+        f"fresh process; update steps are medians of {run['repeats']}; new articles are "
+        "embedded by the real default model (its time is shown apart).",
+        "",
+        "| chunks | full build s | build peak RSS MiB | no-change reindex s "
+        "| add 10 articles s (embedding s) | remove 10 articles s | update peak RSS MiB "
+        "| index | p50 / p95 ms | RSS MiB (own + file pages) | recall@10 vs exact |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in run["rows"]:
+        build, ask = row.get("build", {}), row["answering"]
+        peak = max(row[step]["peak_rss_mib"] for step in ("no_change", "add", "remove"))
+        lines.append(
+            f"| {ask['chunks']:,} | {build.get('seconds', '—')} "
+            f"| {build.get('peak_rss_mib', '—')} | {row['no_change']['seconds']} "
+            f"| {row['add']['seconds']} ({row['add']['embedding_seconds']}) "
+            f"| {row['remove']['seconds']} | {peak} | {ask['index_type']} "
+            f"| {ask['p50_ms']} / {ask['p95_ms']} "
+            f"| {ask['rss_mib']} ({ask['rss_anon_mib']} + {ask['rss_file_mib']}) "
+            f"| {ask.get('recall@10_vs_exact', 'exact')} |"
+        )
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def _load(run: dict[str, Any]) -> str:
+    if "load" not in run:
+        return "load average not recorded (shared machine: times are upper bounds)"
+    start, end = run["load"]
+    return f"1-minute load average {start:.1f} at the start, {end:.1f} at the end"
+
+
+def write_section(results: Path, section: str) -> None:
+    """Put `section` into `results` in place of the previous one, or at its end."""
+    text = results.read_text(encoding="utf-8") if results.exists() else ""
+    if BEGIN in text and END in text:
+        head, _, rest = text.partition(BEGIN)
+        text = head + section + rest.partition(END)[2]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    results.write_text(text, encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", type=Path)
+    parser.add_argument("dataset", type=Path, nargs="?")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--out", type=Path, default=Path("/work/benchdata/update"))
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--real", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--results", type=Path, default=Path(__file__).parent / "RESULTS.md")
+    parser.add_argument("--render", type=Path, metavar="JSON", help="only re-write the section")
     args = parser.parse_args()
+    if args.render:
+        write_section(args.results, render(json.loads(args.render.read_text())))
+        return 0
+    if args.dataset is None:
+        parser.error("the squad-dev folder is needed")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if args.child:
         print(json.dumps(child(args.dataset, *args.child, real=args.real)))
         return 0
+    load_start = os.getloadavg()[0]
     rows = [
         measure(args.dataset, args.out / str(size), size, args.count, args.repeats)
         for size in (int(s) for s in args.sizes.split(","))
     ]
-    print(json.dumps(rows, indent=2))
+    run = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "load": (load_start, os.getloadavg()[0]),
+        "repeats": args.repeats,
+        "rows": rows,
+    }
+    saved = args.out / "update-results.json"
+    saved.write_text(json.dumps(run, indent=1))  # `--render` re-writes the section from it
+    write_section(args.results, render(run))
+    print(json.dumps(run, indent=2))
     return 0
 
 
