@@ -1,6 +1,6 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused into one ranking.
 
-A question's candidates come from both retrievers (CANDIDATES each). Every candidate gets both
+A question's candidates come from the two retrievers (CANDIDATES each). Every candidate gets both
 scores and a fused one; recent articles get a bonus when dates are known (more for a question
 about the present); the best RERANKED are re-scored by how much of the question their best
 sentence covers; then syndicated copies collapse into one passage ("also reported by"), and
