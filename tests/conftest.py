@@ -10,12 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tqdm
 
 from index.embed.embedder import SentenceTransformerEmbedder
 from tests.threads import join_all, started_since
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO_ARTICLES = Path(__file__).parents[1] / "demo" / "articles"
+
+# The model's first use opens progress bars (loading weights; disabled ones too), and each
+# starts tqdm's monitor thread, which never ends by itself: the test that first loads the model
+# would fail `no_thread_outlives_its_test` after waiting a minute. No monitor, no thread.
+tqdm.tqdm.monitor_interval = 0
 
 
 class FakeEmbedder:

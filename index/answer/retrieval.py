@@ -1,10 +1,11 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused into one ranking.
 
-A question's candidates come from both retrievers (CANDIDATES each). Every candidate gets both
+A question's candidates come from the two retrievers (CANDIDATES each). Every candidate gets both
 scores and a fused one; recent articles get a bonus when dates are known (more for a question
 about the present); the best RERANKED are re-scored by how much of the question their best
 sentence covers; then syndicated copies collapse into one passage ("also reported by"), and
-chunks of one article that overlap or touch merge into one passage.
+chunks of one article that overlap or touch merge into one passage, as long as it stays within
+the characters one chunk may hold (a blob cut into chunks is not glued back together).
 
 The weights were chosen on one half of each development set (squad-dev and the news set,
 `bench/README.md`) and checked on the other halves.
@@ -23,6 +24,7 @@ import numpy as np
 from index.answer.coverage import TermWeights
 from index.answer.question import Question, analyse
 from index.embed.embedder import Embedder
+from index.ingest.chunking import max_chunk_chars
 from index.store.generations import ChunkRecord, IndexSnapshot
 from index.store.lexical import LexicalIndex, terms
 
@@ -132,6 +134,8 @@ class Retriever:
     def __init__(self, snapshot: IndexSnapshot, lexical: LexicalIndex) -> None:
         self.snapshot = snapshot
         self.lexical = lexical
+        # A merged passage holds no more than one chunk may (the chunker's budget in characters).
+        self.max_passage_chars = max_chunk_chars(snapshot.manifest["chunker"]["max_tokens"])
 
     @cached_property
     def newest_published(self) -> str:
@@ -232,6 +236,8 @@ class Retriever:
             near = _adjacent(passages, record) if len(passages) < k else None
             if near is not None:
                 merged = self._merge(passages[near].chunk, record)
+                if len(merged.text) > self.max_passage_chars:
+                    continue  # the passage kept already holds as much of this article as allowed
                 passages[near] = replace(passages[near], chunk=merged)
                 words[near] = _words(merged.text)
                 continue

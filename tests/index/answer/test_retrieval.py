@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from index.answer.retrieval import Filters, Mode
 from index.embed.embedder import passage_for_embedding
 from index.engine import Engine
+from index.ingest.chunking import max_chunk_chars
 from index.settings import EngineSettings
 from tests.conftest import FIXTURES, FakeEmbedder
 
@@ -88,3 +90,29 @@ def test_k_is_the_most_passages_returned(engine: Engine) -> None:
     for k in (1, 2, 5):
         assert len(engine.search("river harbour library comet wheat", k=k)) == k
     assert len(engine.search("river", k=50)) == 5  # all there is, duplicates collapsed
+
+
+def test_merged_passages_stay_within_the_chunk_budget(tmp_path: Path) -> None:
+    """Issue 15, item 5: a 2 MB "word" is cut into chunks of the budget in characters, and
+    merging adjacent chunks must not glue them back together (it returned 160,000 characters
+    of a blob in one passage). Ordinary adjacent chunks still merge within the budget."""
+    (tmp_path / "articles").mkdir()
+    blob = "".join(chr(ord("a") + (i * 7919) % 26) for i in range(40_000))  # no spaces
+    (tmp_path / "articles" / "blob.txt").write_text(
+        f"Blob report\nThe blob begins here. {blob} The blob ends here.\n"
+    )
+    story = " ".join(f"On day {n} the ferry to the island carried {n} riders." for n in range(60))
+    (tmp_path / "articles" / "ferry.txt").write_text(f"Ferry log\n{story}\n")
+    settings = EngineSettings(
+        _env_file=None, articles_dir=tmp_path / "articles", data_dir=tmp_path / "data"
+    )
+    engine = Engine(settings, embedder=FakeEmbedder())
+    assert engine.reindex().added == 2
+    budget = max_chunk_chars(settings.chunk_tokens)
+
+    for question in ("Where does the blob begin and end?", "How many riders did the ferry carry?"):
+        passages = engine.search(question, k=5)
+        assert passages and max(len(p.chunk.text) for p in passages) <= budget, question
+    ferry = engine.search("How many riders did the ferry to the island carry?", k=5)
+    (log,) = [p for p in ferry if p.chunk.article_id == "ferry"]
+    assert log.chunk.text == story  # the ferry log's four chunks are still one passage
