@@ -67,12 +67,8 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture(scope="session")
 def real_embedder() -> SentenceTransformerEmbedder:
-    """The bundled all-MiniLM-L6-v2, loaded once per test session and run once: its first
-    encode starts tqdm's monitor threads, which live as long as the process, so they must not
-    start inside a test (the thread check below would count them against it)."""
-    model = SentenceTransformerEmbedder()
-    model.embed(["warm up"])
-    return model
+    """The bundled all-MiniLM-L6-v2, loaded once per test session."""
+    return SentenceTransformerEmbedder()
 
 
 @pytest.fixture(autouse=True)
