@@ -15,6 +15,7 @@ from index.ingest.readers import (
     Article,
     IngestFailure,
     UnchangedFile,
+    articles_folder,
     iter_articles,
     read_article_file,
 )
@@ -68,7 +69,7 @@ class FolderSource:
         self.max_article_mb = max_article_mb
 
     def check(self) -> None:
-        next(iter_articles(self.folder), None)  # raises ArticlesFolderError if it is missing
+        articles_folder(self.folder)  # raises ArticlesFolderError if it is missing
 
     def plan(self, live: dict[str, LiveArticle], reading: Reading) -> Plan:
         plan = Plan(changed={})

@@ -16,6 +16,7 @@ from index.ingest.readers import (
     Article,
     IngestFailure,
     iter_article_files,
+    iter_articles,
     load_articles,
     normalize_text,
     parse_published,
@@ -282,6 +283,27 @@ def test_iter_article_files_is_sorted_recursive_and_skips_hidden_and_other_files
     files = [p.relative_to(tmp_path).as_posix() for p in iter_article_files(tmp_path)]
 
     assert files == ["a/b/c.HTML", "a/z.md", "b.txt", "d.pdf", "x.jsonl"]
+
+
+def test_article_paths_are_relative_to_the_folder_however_it_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for rel in ("b.txt", "a-b/c.md", "a/z.md", "a/b/c.txt"):
+        write(tmp_path, rel, f"Title of {rel}\nBody.\n")
+    want = ["a/b/c.txt", "a/z.md", "a-b/c.md", "b.txt"]  # Path order: "a/..." before "a-b/..."
+    monkeypatch.chdir(tmp_path.parent)
+    monkeypatch.setenv("HOME", str(tmp_path.parent))
+    for name in (
+        tmp_path,
+        f"{tmp_path}/",
+        tmp_path.name,
+        f"./{tmp_path.name}",
+        f"~/{tmp_path.name}",
+    ):
+        assert [rel for rel, _ in iter_articles(name)] == want, name
+    monkeypatch.chdir(tmp_path)
+    assert [rel for rel, _ in iter_articles(".")] == want
+    assert [a.path for a in load_articles(".").articles] == want
 
 
 def test_missing_folder_raises_articles_folder_error(tmp_path: Path) -> None:
