@@ -198,6 +198,7 @@ def render(run: dict[str, Any]) -> str:
             f"| {ask['rss_mib']} ({ask['rss_anon_mib']} + {ask['rss_file_mib']}) "
             f"| {ask.get('recall@10_vs_exact', 'exact')} |"
         )
+    lines += [f"\n{note}" for note in run.get("notes", [])]  # what a later partial run changed
     lines += ["", END]
     return "\n".join(lines)
 
