@@ -24,6 +24,7 @@ from bot.permissions import question_quota
 from bot.views import SourcesButton, VoteButton, answer_view
 from bot.written import Writing, editable_until, replace_with_written, writing_for
 from index.answer.retrieval import Filters
+from index.engine import MAX_QUESTION_CHARS
 from index.errors import CitebotError
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ class Ask(commands.Cog):
     async def ask(
         self,
         interaction: discord.Interaction[CitebotBot],
-        question: app_commands.Range[str, 1, 1000],
+        question: app_commands.Range[str, 1, MAX_QUESTION_CHARS],
         since: app_commands.Transform[date, IsoDate] | None = None,
         until: app_commands.Transform[date, IsoDate] | None = None,
         source: app_commands.Range[str, 1, 200] | None = None,

@@ -16,6 +16,7 @@ from bot.errors import UserError
 from bot.permissions import admin_check, admin_only, question_quota
 from bot.render_gaps import gaps_embed
 from bot.views import ArticlesPageButton, articles_page, sources_message
+from index.engine import MAX_QUESTION_CHARS
 from index.gaps import DEFAULT_DAYS
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class Sources(commands.GroupCog, group_name="sources"):
     async def search(
         self,
         interaction: discord.Interaction[CitebotBot],
-        query: app_commands.Range[str, 1, 1000],
+        query: app_commands.Range[str, 1, MAX_QUESTION_CHARS],
         count: app_commands.Range[int, 1, 10] = 5,
     ) -> None:
         """The passages that best match a query, with their scores (only you see them)."""

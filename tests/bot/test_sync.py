@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.sync import SYNCED_FILE
+from index.engine import MAX_QUESTION_CHARS
 from tests.bot.engines import IndexDirs
 from tests.bot.harness import run_scenario, running_bot
 from tests.discord_emulator import DiscordEmulator
@@ -65,3 +66,21 @@ def test_with_servers_commands_go_to_each_and_a_refusal_does_not_stop_the_others
         assert {"ask", "sources", "reindex"} <= {c["name"] for c in emu.commands()}
 
     run_scenario(scenario)
+
+
+def test_the_question_options_take_as_much_as_the_engine_reads(
+    own_engine: Any, feedback: Any
+) -> None:
+    registered: list[dict[str, Any]] = []
+
+    async def scenario(emu: DiscordEmulator) -> None:
+        async with running_bot(emu, own_engine, feedback):
+            pass
+        registered.extend(emu.commands())
+
+    run_scenario(scenario)
+    by_name = {c["name"]: c for c in registered}
+    (question,) = [o for o in by_name["ask"]["options"] if o["name"] == "question"]
+    (search,) = [o for o in by_name["sources"]["options"] if o["name"] == "search"]
+    (query,) = [o for o in search["options"] if o["name"] == "query"]
+    assert question["max_length"] == query["max_length"] == MAX_QUESTION_CHARS
