@@ -36,15 +36,20 @@ def footer(message: StoredMessage) -> str:
     return (embed.get("footer") or {}).get("text") or ""
 
 
+async def bridge_thread(emu: DiscordEmulator, channel_id: int) -> tuple[int, StoredMessage]:
+    """Ask the bridge question in an answer channel: (the thread the bot opened, its answer)."""
+    question = await emu.send_message(BRIDGE_QUESTION, channel_id=channel_id)
+    thread_id = int(question["id"])  # a thread started from a message has its id
+    return thread_id, await emu.wait_for_message(thread_id, timeout=STEP_TIMEOUT)
+
+
 def test_a_thread_conversation_follows_up_and_a_new_topic_stands_alone(
     engine: Any, feedback: Any
 ) -> None:
     async def scenario(emu: DiscordEmulator) -> None:
         answers = emu.add_text_channel("ask-here")
         async with running_bot(emu, engine, feedback, answer_channel_ids=[answers.id]):
-            question = await emu.send_message(BRIDGE_QUESTION, channel_id=answers.id)
-            thread_id = int(question["id"])  # a thread started from a message has its id
-            first = await emu.wait_for_message(thread_id, timeout=STEP_TIMEOUT)
+            thread_id, first = await bridge_thread(emu, answers.id)
             follow_up = await emu.send_message("when did it open?", channel_id=thread_id)
             second = await emu.wait_for_message(
                 thread_id, replies_to(follow_up), timeout=STEP_TIMEOUT
@@ -165,9 +170,7 @@ def test_a_thread_the_bot_started_keeps_its_conversation_across_a_restart(
     async def scenario(emu: DiscordEmulator) -> None:
         answers = emu.add_text_channel("ask-here")
         async with running_bot(emu, engine, feedback, answer_channel_ids=[answers.id]):
-            question = await emu.send_message(BRIDGE_QUESTION, channel_id=answers.id)
-            thread_id = int(question["id"])
-            await emu.wait_for_message(thread_id, timeout=STEP_TIMEOUT)
+            thread_id, _ = await bridge_thread(emu, answers.id)
         # Restarted, and the channel is no longer an answer channel: the bot's own thread is
         # still a conversation with it, remembered in SQLite.
         async with running_bot(emu, engine, feedback, answer_channel_ids=[]):
@@ -185,9 +188,7 @@ def test_ask_run_in_the_thread_follows_up_its_conversation(engine: Any, feedback
     async def scenario(emu: DiscordEmulator) -> None:
         answers = emu.add_text_channel("ask-here")
         async with running_bot(emu, engine, feedback, answer_channel_ids=[answers.id]):
-            question = await emu.send_message(BRIDGE_QUESTION, channel_id=answers.id)
-            thread_id = int(question["id"])
-            await emu.wait_for_message(thread_id, timeout=STEP_TIMEOUT)
+            thread_id, _ = await bridge_thread(emu, answers.id)
             command = await emu.run_slash_command(
                 "ask", {"question": "how much did it cost?"}, channel_id=thread_id
             )

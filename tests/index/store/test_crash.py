@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from index.engine import Engine
 from index.settings import EngineSettings
 from index.store.generations import CURRENT_FILE
 from tests.conftest import DEMO_ARTICLES, FIXTURES
+from tests.index.store.killing import kill_at_mark
 from tests.index.store.paused_index import EMBEDDING_MARK
 
 ROOT = Path(__file__).parents[3]
@@ -50,15 +50,7 @@ def test_sigkill_mid_embedding_keeps_previous_index(
             "CITEBOT_EMBED_BACKEND": "torch",  # the backend the in-process engines use
         },
     )  # fmt: skip
-    assert proc.stderr is not None
-    said = []
-    for line in proc.stderr:
-        said.append(line)
-        if line.strip() == EMBEDDING_MARK:
-            proc.send_signal(signal.SIGKILL)
-            break
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "".join(said)  # killed, not ended by itself
+    kill_at_mark(proc, EMBEDDING_MARK, timeout=60)
     assert list(data.glob("*.build")), "the kill should have interrupted a build"
     assert (data / CURRENT_FILE).read_text() == live
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from index.settings import EngineSettings
 from index.store.indexer import update_index
 from index.store.writer import EMBED_SLICE
 from tests.conftest import DEMO_ARTICLES
+from tests.index.store.killing import kill_at_mark
 from tests.index.store.resumed_index import KILL_MARK, text_hash
 
 ROOT = Path(__file__).parents[3]
@@ -61,15 +61,7 @@ def test_a_killed_reindex_resumes_without_re_embedding(
          str(data), str(done_file)],
         stderr=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
-    assert proc.stderr is not None
-    said = []
-    for line in proc.stderr:
-        said.append(line)
-        if line.strip() == KILL_MARK:
-            proc.send_signal(signal.SIGKILL)
-            break
-    proc.wait(timeout=120)
-    assert proc.returncode == -signal.SIGKILL, "".join(said)
+    kill_at_mark(proc, KILL_MARK, timeout=120)
     finished = set(done_file.read_text().split())
     assert len(finished) >= calls * EMBED_SLICE - EMBED_SLICE  # duplicates within a slice aside
 
