@@ -50,6 +50,14 @@ TYPED = (Expects.DATE, Expects.NUMBER, Expects.PERSON, Expects.PLACE)
 # When the question clearly asks for a date, a number, a person or a place and the best
 # sentence holds none, the best one that does comes first if it scores within this much.
 TYPED_GAP = 0.2
+# An article titled by a short name ("Wayback Machine", "Super Bowl 50") is about that name,
+# and its sentences often leave the name out ("It was set up by Brewster Kahle…"), so when
+# weighing sentences they are credited with the terms of a title this short. News headlines
+# are longer and unaffected. Both development sets, hybrid, bench/qa_metrics figures: squad-dev
+# first quote 0.756 -> 0.765 (both halves up), answer in quote 0.826 -> 0.826; news unchanged
+# (0.586, 0.454); abstention unchanged on both sets, answerable and unanswerable. Up to 5
+# terms cost news 2 questions.
+SUBJECT_TITLE_TERMS = 3
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,8 @@ def _rank(query: Query, passages: list[Passage], lexical: LexicalIndex) -> _Rank
     candidates = candidate_sentences(passages[:PASSAGES_READ])
     if not any(c.quotable for c in candidates):
         return None
-    sentence_terms = [set(terms(c.text)) for c in candidates]
+    subjects = {c.passage.chunk.title: _subject(c.passage.chunk.title) for c in candidates}
+    sentence_terms = [set(terms(c.text)) | subjects[c.passage.chunk.title] for c in candidates]
     coverage = _coverage(query, candidates, sentence_terms, lexical)
     relevance = coverage + W_PASSAGE * np.array([1.0 / c.passage.rank for c in candidates])
     if query.question.has_preamble:
@@ -174,6 +183,12 @@ def _rank(query: Query, passages: list[Passage], lexical: LexicalIndex) -> _Rank
     relevance[[not c.quotable for c in candidates]] = -np.inf
     order = [int(i) for i in np.argsort(-relevance, kind="stable") if candidates[i].quotable]
     return _Ranked(candidates, coverage, relevance, order)
+
+
+def _subject(title: str) -> set[str]:
+    """The terms of a title short enough to name what its article is about (else none)."""
+    found = set(terms(title))
+    return found if len(found) <= SUBJECT_TITLE_TERMS else set()
 
 
 def evidence_for(

@@ -1,0 +1,58 @@
+"""An article titled by a short name is about that name, even where a sentence leaves it out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.answer.compose import _subject
+from index.embed.embedder import SentenceTransformerEmbedder
+from index.engine import Engine
+from index.settings import EngineSettings
+
+ARTICLES = {
+    "harbour-lantern.md": (
+        "Harbour Lantern",
+        "In March 2011, the keeper Ana Holm said that the Harbour Lantern would be repainted and "
+        "that the Harbour Lantern lamp room would stay closed to visitors. It was built by Ilse "
+        "Varga and Tomas Reed in 1911, and is kept by the port authority of Kessby.",
+    ),
+    "kessby-ferry.md": (
+        "Kessby ferry",
+        "The ferry to Kessby, built in 1990, runs every hour in summer. Tickets are sold on "
+        "board and at the quay office, which opens at seven.",
+    ),
+    "night-market.md": (
+        "Council approves a night market on the quay after a long debate",
+        "Stalls will be built along the quay for three nights in August. The council voted by "
+        "nine to four.",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder):
+    root: Path = tmp_path_factory.mktemp("subject")
+    (root / "articles").mkdir()
+    for name, (title, body) in ARTICLES.items():
+        (root / "articles" / name).write_text(f"---\ntitle: {title}\n---\n{body}\n", "utf-8")
+    engine = Engine(
+        EngineSettings(_env_file=None, articles_dir=root / "articles", data_dir=root / "data"),
+        embedder=real_embedder,
+    )
+    assert engine.reindex().added == len(ARTICLES)
+    return engine
+
+
+def test_the_sentence_saying_it_for_the_title_comes_first(engine: Engine) -> None:
+    # "It was built by…" holds the question's commonest word, the keeper's sentence its two
+    # rarer ones; the title "Harbour Lantern" says what "It" is.
+    answer = engine.ask("Who built the Harbour Lantern?")
+    assert not answer.abstained
+    assert answer.quotes[0].text.startswith("It was built by Ilse Varga and Tomas Reed")
+
+
+def test_only_a_short_title_names_the_subject() -> None:
+    assert _subject("Wayback Machine") == {"wayback", "machin"}
+    assert _subject("Council approves a night market on the quay after a long debate") == set()
