@@ -30,7 +30,7 @@ import numpy as np
 from eval_qa import as_of, indexed, load  # bench/ is on the path when run as a script
 from qa_metrics import fold, gold, half
 
-from index.answer.compose import evidence_for
+from index.answer.choose import evidence_for
 from index.answer.retrieval import prepare_query
 from index.engine import Engine, clean_question, with_as_of
 from index.settings import EngineSettings

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from index.answer.choose import PASSAGES_READ
 from index.answer.claims import MessageCheck, check_message
-from index.answer.compose import PASSAGES_READ, Answer, compose_answer
+from index.answer.compose import Answer, compose_answer
 from index.answer.followup import Reading, Turn, prefer_articles, read_question
 from index.answer.retrieval import Filters, Mode, Passage, Retriever, prepare_query
 from index.embed.embedder import Embedder, make_embedder

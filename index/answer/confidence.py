@@ -4,7 +4,7 @@ The confidence is a weighted sum of four signals:
 
 - the best passage's dense cosine with the question;
 - the best sentence's coverage (idf-weighted share of the question's terms; a sentence of an
-  article titled by a short name counts that name, compose.SUBJECT_TITLE_TERMS);
+  article titled by a short name counts that name, choose.SUBJECT_TITLE_TERMS);
 - the best cosine between the question and the CHECKED best sentences (so a passage that mixes
   topics does not hide a sentence that answers);
 - the share of the question's names and quoted phrases that the passages read mention (a

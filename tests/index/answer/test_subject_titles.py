@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from index.answer.compose import _subject
+from index.answer.choose import subject_terms
 from index.embed.embedder import SentenceTransformerEmbedder
 from index.engine import Engine
 from index.settings import EngineSettings
@@ -53,6 +53,6 @@ def test_the_sentence_saying_it_for_the_title_comes_first(engine: Engine) -> Non
     assert answer.quotes[0].text.startswith("It was built by Ilse Varga and Tomas Reed")
 
 
-def test_only_a_short_title_names_the_subject() -> None:
-    assert _subject("Wayback Machine") == {"wayback", "machin"}
-    assert _subject("Council approves a night market on the quay after a long debate") == set()
+def test_only_a_short_title_names_thesubject_terms() -> None:
+    assert subject_terms("Wayback Machine") == {"wayback", "machin"}
+    assert subject_terms("Council approves a night market on the quay after a long debate") == set()
