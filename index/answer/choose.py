@@ -4,6 +4,7 @@ the evidence the confidence weighs, and the best sentences picked in order."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -46,6 +47,15 @@ TYPED_GAP = 0.2
 # (0.586, 0.454); abstention unchanged on both sets, answerable and unanswerable. Up to 5
 # terms cost news 2 questions.
 SUBJECT_TITLE_TERMS = 3
+# News: of the sentences read, those from the newest articles are preferred (a question is
+# usually about the latest report; an older article often says what was true before). Added to
+# a sentence's score when choosing, not to the evidence the confidence weighs: W_NEWEST *
+# exp(-days its article is older than the newest article read / NEWEST_DAYS); undated
+# articles get nothing. Picked on the calibration halves from 0.2-0.5 x 7 or 30 days; news
+# answer in quote 0.586 -> 0.606, first quote 0.454 -> 0.480 (report half 0.618 -> 0.634,
+# 0.487 -> 0.503); squad-dev (undated) and abstention unchanged.
+W_NEWEST = 0.4
+NEWEST_DAYS = 7.0
 
 
 @dataclass
@@ -72,6 +82,21 @@ def rank(query: Query, passages: list[Passage], lexical: LexicalIndex) -> Ranked
     relevance[[not c.quotable for c in candidates]] = -np.inf
     order = [int(i) for i in np.argsort(-relevance, kind="stable") if candidates[i].quotable]
     return Ranked(candidates, coverage, relevance, order)
+
+
+def _newest(candidates: list[Candidate]) -> np.ndarray:
+    """Per sentence, exp(-days its article is older than the newest article read / NEWEST_DAYS);
+    0 for undated articles."""
+    days = np.array(
+        [
+            date.fromisoformat(p[:10]).toordinal() if (p := c.passage.chunk.published) else np.nan
+            for c in candidates
+        ],
+        float,
+    )
+    if np.isnan(days).all():
+        return np.zeros(len(candidates))
+    return np.nan_to_num(np.exp(-(np.nanmax(days) - days) / NEWEST_DAYS))
 
 
 def subject_terms(title: str) -> set[str]:
@@ -110,7 +135,7 @@ def chosen(question: Question, ranked: Ranked, max_chars: int) -> list[tuple[Can
     what the question asks for, the best one holding it first when it is close enough."""
     candidates = ranked.candidates
     bonus = np.array([carries(question.expects, c.text, question) for c in candidates], float)
-    scores = ranked.relevance + W_CARRIES * bonus
+    scores = ranked.relevance + W_CARRIES * bonus + W_NEWEST * _newest(candidates)
     order = np.argsort(-scores, kind="stable")
     if question.expects in TYPED and not bonus[order[0]]:
         order = _typed_first(order, scores, bonus)
