@@ -1,0 +1,68 @@
+"""The sentence chooser's preferences, on hand-made scores (no model, no index)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index.answer import choose
+from index.answer.choose import Ranked, chosen
+from index.answer.question import analyse
+from index.answer.retrieval import Passage
+from index.answer.sentences import Candidate
+from index.store.database import ChunkRecord
+
+QUESTION = analyse("What happened to the bridge?")
+
+
+def passage(rank: int, article: str, start: int, text: str, published: str | None) -> Passage:
+    chunk = ChunkRecord(
+        rank, article, start, start + len(text), text, "A title", None, None, published
+    )
+    return Passage(rank=rank, chunk=chunk, score=1.0, dense=0.5, lexical=1.0)
+
+
+def ranked(*scored: tuple[Passage, int, float]) -> Ranked:
+    """Candidates (one sentence at `offset` of each passage's text) with given relevance."""
+    candidates = []
+    for p, offset, _ in scored:
+        end = p.chunk.text.index(".", offset) + 1
+        text = p.chunk.text[offset:end]
+        candidates.append(Candidate(p, p.chunk.start + offset, p.chunk.start + end, text, True))
+    relevance = np.array([r for *_, r in scored])
+    return Ranked(candidates, relevance.copy(), relevance, list(np.argsort(-relevance)))
+
+
+def first_quote(r: Ranked) -> str:
+    return chosen(QUESTION, r, 600)[0][0].text
+
+
+def test_a_sentence_of_the_newest_article_read_comes_first_when_close() -> None:
+    older = passage(1, "old", 0, "The bridge was closed for repairs in spring.", "2023-03-01")
+    newer = passage(2, "new", 0, "The bridge reopened to traffic on Friday.", "2023-06-09")
+    close = ranked((older, 0, 1.0), (newer, 0, 1.0 - choose.W_NEWEST / 2))
+    assert first_quote(close).startswith("The bridge reopened")
+    far = ranked((older, 0, 1.0), (newer, 0, 1.0 - 2 * choose.W_NEWEST))
+    assert first_quote(far).startswith("The bridge was closed")
+
+
+def test_undated_articles_get_no_recency_bonus() -> None:
+    undated = passage(1, "undated", 0, "The bridge was closed for repairs in spring.", None)
+    dated = passage(2, "dated", 0, "The bridge reopened to traffic on Friday.", "2023-06-09")
+    r = ranked((undated, 0, 1.0), (dated, 0, 1.0 - choose.W_NEWEST / 2))
+    assert first_quote(r).startswith("The bridge reopened")  # the dated one is the newest
+    both_undated = passage(2, "dated", 0, "The bridge reopened to traffic on Friday.", None)
+    r = ranked((undated, 0, 1.0), (both_undated, 0, 1.0 - choose.W_NEWEST / 2))
+    assert first_quote(r).startswith("The bridge was closed")
+
+
+def test_the_sentence_opening_its_article_comes_first_when_close() -> None:
+    text = "The bridge reopened on Friday. " + "Filler words here. " * 30 + "It cost a lot."
+    later = len(text) - len("It cost a lot.")
+    assert later >= choose.LEAD_CHARS
+    p = passage(1, "a", 0, text, None)
+    assert first_quote(ranked((p, later, 1.0), (p, 0, 1.0 - choose.W_LEAD / 2))).startswith(
+        "The bridge reopened"
+    )
+    assert first_quote(ranked((p, later, 1.0), (p, 0, 1.0 - 2 * choose.W_LEAD))).startswith(
+        "It cost a lot"
+    )
