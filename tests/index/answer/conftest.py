@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -24,4 +26,23 @@ def fixture_engine(
         embedder=real_embedder,
     )
     assert engine.reindex().added == 4
+    return engine
+
+
+def markdown_engine(
+    root: Path,
+    articles: Mapping[str, tuple[Mapping[str, str], str]],
+    embedder: SentenceTransformerEmbedder,
+) -> Engine:
+    """A real engine over Markdown articles written under `root` (file name -> front matter,
+    body), indexed."""
+    (root / "articles").mkdir()
+    for name, (front, body) in articles.items():
+        meta = "".join(f"{key}: {value}\n" for key, value in front.items())
+        (root / "articles" / name).write_text(f"---\n{meta}---\n{body}\n", "utf-8")
+    engine = Engine(
+        EngineSettings(_env_file=None, articles_dir=root / "articles", data_dir=root / "data"),
+        embedder=embedder,
+    )
+    assert engine.reindex().added == len(articles)
     return engine

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from index.embed.embedder import SentenceTransformerEmbedder
 from index.engine import Engine
-from index.settings import EngineSettings
+from tests.index.answer.conftest import markdown_engine
 
 # Both articles answer; the older one in the question's own words, the newer one with what is
 # true now.
@@ -36,19 +35,14 @@ ARTICLES = {
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder):
-    root: Path = tmp_path_factory.mktemp("newest")
-    (root / "articles").mkdir()
-    for name, (published, title, body) in ARTICLES.items():
-        (root / "articles" / name).write_text(
-            f"---\ntitle: {title}\npublished: {published}\n---\n{body}\n", "utf-8"
-        )
-    engine = Engine(
-        EngineSettings(_env_file=None, articles_dir=root / "articles", data_dir=root / "data"),
-        embedder=real_embedder,
-    )
-    assert engine.reindex().added == len(ARTICLES)
-    return engine
+def engine(
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
+) -> Engine:
+    articles = {
+        name: ({"title": title, "published": published}, body)
+        for name, (published, title, body) in ARTICLES.items()
+    }
+    return markdown_engine(tmp_path_factory.mktemp("newest"), articles, real_embedder)
 
 
 def test_the_newest_article_answers_first(engine: Engine) -> None:

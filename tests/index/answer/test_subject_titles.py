@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from index.answer.choose import subject_terms
 from index.embed.embedder import SentenceTransformerEmbedder
 from index.engine import Engine
-from index.settings import EngineSettings
+from tests.index.answer.conftest import markdown_engine
 
 ARTICLES = {
     "harbour-lantern.md": (
@@ -32,17 +30,11 @@ ARTICLES = {
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder):
-    root: Path = tmp_path_factory.mktemp("subject")
-    (root / "articles").mkdir()
-    for name, (title, body) in ARTICLES.items():
-        (root / "articles" / name).write_text(f"---\ntitle: {title}\n---\n{body}\n", "utf-8")
-    engine = Engine(
-        EngineSettings(_env_file=None, articles_dir=root / "articles", data_dir=root / "data"),
-        embedder=real_embedder,
-    )
-    assert engine.reindex().added == len(ARTICLES)
-    return engine
+def engine(
+    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
+) -> Engine:
+    articles = {name: ({"title": title}, body) for name, (title, body) in ARTICLES.items()}
+    return markdown_engine(tmp_path_factory.mktemp("subject"), articles, real_embedder)
 
 
 def test_the_sentence_saying_it_for_the_title_comes_first(engine: Engine) -> None:
