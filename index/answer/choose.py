@@ -4,14 +4,13 @@ the evidence the confidence weighs, and the best sentences picked in order."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
 from index.answer.confidence import Evidence, cosine_with, mention_share, weigh
 from index.answer.coverage import TermWeights
 from index.answer.question import Expects, Question
-from index.answer.retrieval import Passage, Query
+from index.answer.retrieval import Passage, Query, days_behind_newest
 from index.answer.sentences import Candidate, candidate_sentences, carries
 from index.embed.embedder import Embedder
 from index.store.lexical import LexicalIndex, terms
@@ -94,16 +93,8 @@ def rank(query: Query, passages: list[Passage], lexical: LexicalIndex) -> Ranked
 def _newest(candidates: list[Candidate]) -> np.ndarray:
     """Per sentence, exp(-days its article is older than the newest article read / NEWEST_DAYS);
     0 for undated articles."""
-    days = np.array(
-        [
-            date.fromisoformat(p[:10]).toordinal() if (p := c.passage.chunk.published) else np.nan
-            for c in candidates
-        ],
-        float,
-    )
-    if np.isnan(days).all():
-        return np.zeros(len(candidates))
-    return np.nan_to_num(np.exp(-(np.nanmax(days) - days) / NEWEST_DAYS))
+    behind = days_behind_newest([c.passage.chunk.published for c in candidates])
+    return np.nan_to_num(np.exp(-behind / NEWEST_DAYS))
 
 
 def subject_terms(title: str) -> set[str]:

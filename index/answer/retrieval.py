@@ -278,16 +278,22 @@ class Retriever:
 
 def recency_bonus(published: list[str | None], question: Question) -> np.ndarray:
     """A bonus per candidate for being among the newest (undated candidates get none)."""
-    days = np.array(
-        [date.fromisoformat(p[:10]).toordinal() if p else np.nan for p in published], float
-    )
-    if np.isnan(days).all():
-        return np.zeros(len(published))
-    behind = np.nanmax(days) - days  # days older than the newest candidate
+    behind = days_behind_newest(published)
     bonus = RECENCY[0] * np.exp(-behind / RECENCY[1])
     if question.about_now:
         bonus += RECENCY_ABOUT_NOW[0] * np.exp(-behind / RECENCY_ABOUT_NOW[1])
     return np.nan_to_num(bonus)
+
+
+def days_behind_newest(published: list[str | None]) -> np.ndarray:
+    """Per item, how many days its publication date is older than the newest one (NaN when
+    undated, or when none is dated)."""
+    days = np.array(
+        [date.fromisoformat(p[:10]).toordinal() if p else np.nan for p in published], float
+    )
+    if np.isnan(days).all():
+        return days
+    return np.nanmax(days) - days
 
 
 def _adjacent(passages: list[Passage], record: ChunkRecord) -> int | None:
