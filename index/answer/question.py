@@ -24,6 +24,14 @@ class Expects(StrEnum):
     NAME = "name"  # "Which team…", "What company…": a named thing
 
 
+class PlaceKind(StrEnum):
+    """The kind of place a PLACE question names, when it names one that places.py lists."""
+
+    COUNTRY = "country"
+    STATE = "state"  # a US state
+    CITY = "city"
+
+
 # Checked in order on the asking sentence; the first that matches decides.
 _EXPECTS_RULES: tuple[tuple[Expects, re.Pattern[str]], ...] = (
     (
@@ -57,7 +65,8 @@ _EXPECTS_RULES: tuple[tuple[Expects, re.Pattern[str]], ...] = (
     (
         Expects.PLACE,
         re.compile(
-            r"\bwhere\b|\b(?:what|which|in what|in which) (?:city|country|state|town|county"
+            r"\bwhere\b|\b(?:what|which|in what|in which) (?:(?:u\.\s?s\.|us|american|major"
+            r"|european|african|asian|foreign|other) )?(?:city|country|state|town|county"
             r"|island|region|continent|nation|province|place|location|capital|village"
             r"|neighborhood|neighbourhood|river|ocean|sea|park|stadium|venue)\b",
             re.IGNORECASE,
@@ -73,6 +82,21 @@ _EXPECTS_RULES: tuple[tuple[Expects, re.Pattern[str]], ...] = (
         ),
     ),
 )
+
+# "Which country…", "In which US state…", "what major city…": the kind of place asked for.
+_PLACE_KIND = re.compile(
+    r"\b(?:which|what)\s+(?:(?:u\.\s?s\.|us|american|major|european|african|asian|foreign"
+    r"|other)\s+)?(country|nation|state|city|town|capital)\b",
+    re.IGNORECASE,
+)
+_PLACE_KINDS = {
+    "country": PlaceKind.COUNTRY,
+    "nation": PlaceKind.COUNTRY,
+    "state": PlaceKind.STATE,
+    "city": PlaceKind.CITY,
+    "town": PlaceKind.CITY,
+    "capital": PlaceKind.CITY,
+}
 
 # Questions about the present prefer recent articles (checked on the whole question).
 _ABOUT_NOW = re.compile(
@@ -118,6 +142,7 @@ class Question:
     text: str
     ask: str  # the sentence that asks (the whole question when it is one sentence)
     expects: Expects | None
+    place_kind: PlaceKind | None  # for PLACE questions naming a listed kind of place
     about_now: bool
     names: tuple[str, ...]  # capitalised names the answer should speak of
     numbers: tuple[str, ...]
@@ -134,10 +159,12 @@ class Question:
 def analyse(text: str) -> Question:
     """Analyse a (cleaned) question."""
     ask = asking_sentence(text)
+    expects = expected_answer(ask)
     return Question(
         text=text,
         ask=ask,
-        expects=expected_answer(ask),
+        expects=expects,
+        place_kind=place_kind(ask) if expects is Expects.PLACE else None,
         about_now=bool(_ABOUT_NOW.search(text)),
         names=names_in(text),
         numbers=tuple(dict.fromkeys(n for n in _NUMBER.findall(text) if len(n) > 1)),
@@ -168,6 +195,12 @@ def expected_answer(ask: str) -> Expects | None:
         if pattern.search(ask):
             return kind
     return None
+
+
+def place_kind(ask: str) -> PlaceKind | None:
+    """The kind of place the asking sentence asks for ("Which state…" -> STATE), if listed."""
+    match = _PLACE_KIND.search(ask)
+    return _PLACE_KINDS[match.group(1).casefold()] if match else None
 
 
 def names_in(text: str) -> tuple[str, ...]:

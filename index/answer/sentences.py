@@ -2,7 +2,8 @@
 
 A quote is a sentence of running prose: never a heading, a byline, a photo credit, a bare
 title, a list item or a line of Markdown. A sentence "carries" an expected answer when it holds
-a date, a number, a name or a place that the question itself does not already state.
+a date, a number, a name or a place that the question itself does not already state; when
+the question asks for a country, a US state or a city, a place of that kind (places.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.answer.places import fold, places_in
 from index.answer.question import Expects, Question
 from index.answer.retrieval import Passage
 from index.ingest.chunking import Span, split_sentences
@@ -106,6 +108,9 @@ def carries(expects: Expects | None, sentence: str, question: Question) -> bool:
     """Whether `sentence` holds something of the expected kind that the question does not."""
     if expects is None:
         return False
+    if expects is Expects.PLACE and question.place_kind is not None:
+        asked_text = f" {fold(question.text)} "
+        return any(f" {p} " not in asked_text for p in places_in(sentence, question.place_kind))
     asked = set(re.findall(r"\w+", question.text.casefold()))
     if expects is Expects.DATE:
         found = (m.group() for m in _DATE.finditer(sentence))
