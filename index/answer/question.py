@@ -32,6 +32,10 @@ class PlaceKind(StrEnum):
     CITY = "city"
 
 
+# Up to two words qualifying what is asked for ("which major U.S. city", "which Pacific island
+# nation"), but not a verb or "of the" ("Which party controls the state", "which of the states").
+_QUALIFIERS = r"(?:(?!(?:of|the|is|was|are|were|does|did|do|has|have|had)\b)[\w.’'-]+\s+){0,2}?"
+
 # Checked in order on the asking sentence; the first that matches decides.
 _EXPECTS_RULES: tuple[tuple[Expects, re.Pattern[str]], ...] = (
     (
@@ -65,10 +69,10 @@ _EXPECTS_RULES: tuple[tuple[Expects, re.Pattern[str]], ...] = (
     (
         Expects.PLACE,
         re.compile(
-            r"\bwhere\b|\b(?:what|which|in what|in which) (?:(?:u\.\s?s\.|us|american|major"
-            r"|european|african|asian|foreign|other) )?(?:city|country|state|town|county"
-            r"|island|region|continent|nation|province|place|location|capital|village"
-            r"|neighborhood|neighbourhood|river|ocean|sea|park|stadium|venue)\b",
+            rf"\bwhere\b|\b(?:what|which|in what|in which) {_QUALIFIERS}"
+            r"(?:city|country|state|town|county|island|region|continent|nation|province|place"
+            r"|location|capital|village|neighborhood|neighbourhood|river|ocean|sea|park|stadium"
+            r"|venue)\b",
             re.IGNORECASE,
         ),
     ),
@@ -85,9 +89,7 @@ _EXPECTS_RULES: tuple[tuple[Expects, re.Pattern[str]], ...] = (
 
 # "Which country…", "In which US state…", "what major city…": the kind of place asked for.
 _PLACE_KIND = re.compile(
-    r"\b(?:which|what)\s+(?:(?:u\.\s?s\.|us|american|major|european|african|asian|foreign"
-    r"|other)\s+)?(country|nation|state|city|town|capital)\b",
-    re.IGNORECASE,
+    rf"\b(?:which|what)\s+{_QUALIFIERS}(country|nation|state|city|town|capital)\b", re.IGNORECASE
 )
 _PLACE_KINDS = {
     "country": PlaceKind.COUNTRY,

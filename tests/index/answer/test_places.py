@@ -20,6 +20,8 @@ from tests.index.answer.conftest import markdown_engine
         ("Which country’s prime minister resigned?", PlaceKind.COUNTRY),
         ("Which nation won the contest?", PlaceKind.COUNTRY),
         ("Workers brought which major city to a standstill?", PlaceKind.CITY),
+        ("The US opened an embassy in which Pacific island nation?", PlaceKind.COUNTRY),
+        ("Which party controls the state senate?", None),  # "the state" is not what is asked
         ("Where was the rocket launched?", None),  # a place, but of no listed kind
         ("Which team won the cup?", None),
         ("What is the state of the economy?", None),  # not a PLACE question at all
