@@ -100,6 +100,12 @@ _PLACE_KINDS = {
     "capital": PlaceKind.CITY,
 }
 
+_KIND_WORDS = re.compile(r"\b(?:which|what)\s+((?:[\w’'-]+\s+){0,2}[\w’'-]+)", re.IGNORECASE)
+_NOT_KIND_WORDS = frozenset(
+    "is was are were be been of the a an did does do has have had will would can could "
+    "should may might".split()
+)
+
 # Questions about the present prefer recent articles (checked on the whole question).
 _ABOUT_NOW = re.compile(
     r"\b(?:this (?:week|weekend|month|year|morning|afternoon|evening|season)|today|tonight"
@@ -150,6 +156,9 @@ class Question:
     numbers: tuple[str, ...]
     phrases: tuple[str, ...]  # "quoted phrases"
     several: bool  # asks for several answers ("Which records were broken?")
+    # The words naming what a "which/what" question asks for ("Which film scored…" -> "film"),
+    # with which an article may refer back to the answer ("The film scored 11 nominations").
+    kind_words: frozenset[str]
     non_english: bool
 
     @property
@@ -172,6 +181,7 @@ def analyse(text: str) -> Question:
         numbers=tuple(dict.fromkeys(n for n in _NUMBER.findall(text) if len(n) > 1)),
         phrases=tuple(dict.fromkeys(p.strip() for p in _QUOTED.findall(text))),
         several=_asks_for_several(ask),
+        kind_words=kind_words(ask),
         non_english=looks_non_english(text),
     )
 
@@ -203,6 +213,14 @@ def place_kind(ask: str) -> PlaceKind | None:
     """The kind of place the asking sentence asks for ("Which state…" -> STATE), if listed."""
     match = _PLACE_KIND.search(ask)
     return _PLACE_KINDS[match.group(1).casefold()] if match else None
+
+
+def kind_words(ask: str) -> frozenset[str]:
+    """The (case-folded) words of the three after "which" or "what" that may name what is
+    asked for, grammar words left out ("Which sports team was…" -> sports, team)."""
+    match = _KIND_WORDS.search(ask)
+    words = match.group(1).casefold().split() if match else []
+    return frozenset(w for w in words if w not in _NOT_KIND_WORDS)
 
 
 def names_in(text: str) -> tuple[str, ...]:

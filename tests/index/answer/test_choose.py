@@ -66,3 +66,48 @@ def test_the_sentence_opening_its_article_comes_first_when_close() -> None:
     assert first_quote(ranked((p, later, 1.0), (p, 0, 1.0 - 2 * choose.W_LEAD))).startswith(
         "It cost a lot"
     )
+
+
+def quotes(question: str, r: Ranked) -> list[str]:
+    return [c.text for c, _ in chosen(analyse(question), r, 600)]
+
+
+STORY = "The Bucks beat the Suns on Sunday. It was their 50th win. Fans cheered. "
+
+
+def test_a_best_sentence_referring_back_is_quoted_with_the_one_before() -> None:
+    p = passage(1, "a", 0, STORY, None)
+    r = ranked((p, 0, 0.2), (p, STORY.index("It was"), 1.0), (p, STORY.index("Fans"), 0.1))
+    assert quotes("Which team won its 50th game?", r)[0] == (
+        "The Bucks beat the Suns on Sunday. It was their 50th win."
+    )
+
+
+def test_other_best_sentences_are_quoted_with_the_one_after() -> None:
+    text = "The Suns lost on Sunday. Bucks fans cheered the 50th win. It was loud. "
+    p = passage(1, "a", 0, text, None)
+    r = ranked((p, 0, 0.2), (p, text.index("Bucks"), 1.0), (p, text.index("It was"), 0.1))
+    assert quotes("Which team won its 50th game?", r)[0] == (
+        "Bucks fans cheered the 50th win. It was loud."
+    )
+
+
+def test_the_kind_asked_for_refers_back() -> None:
+    text = "Everything Everywhere All at Once led the field. The picture scored 11 nominations. "
+    p = passage(1, "a", 0, text, None)
+    r = ranked((p, 0, 0.2), (p, text.index("The picture"), 1.0))
+    # "The picture" refers back only when a picture is what the question asks for
+    assert quotes("Which picture scored the most nominations?", r)[0].startswith("Everything")
+    assert quotes("How many nominations did the picture score?", r)[0].startswith("The picture")
+
+
+def test_a_sentence_already_quoted_from_another_article_is_not_quoted_again() -> None:
+    text = "The Bucks are the first team to reach 50 wins this season."
+    first = passage(1, "a", 0, text, None)
+    copy = passage(2, "b", 0, text, None)
+    other = passage(3, "c", 0, "The Bucks clinched a playoff spot on Sunday.", None)
+    r = ranked((first, 0, 1.0), (copy, 0, 0.95), (other, 0, 0.9))
+    assert quotes("Which team reached 50 wins first?", r) == [
+        text,
+        "The Bucks clinched a playoff spot on Sunday.",
+    ]

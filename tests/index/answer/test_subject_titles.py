@@ -13,8 +13,9 @@ ARTICLES = {
     "harbour-lantern.md": (
         "Harbour Lantern",
         "In March 2011, the keeper Ana Holm said that the Harbour Lantern would be repainted and "
-        "that the Harbour Lantern lamp room would stay closed to visitors. It was built by Ilse "
-        "Varga and Tomas Reed in 1911, and is kept by the port authority of Kessby.",
+        "that the Harbour Lantern lamp room would stay closed to visitors. Its lens came from "
+        "a workshop in Paris. It was built by Ilse Varga and Tomas Reed in 1911, and is kept by "
+        "the port authority of Kessby.",
     ),
     "kessby-ferry.md": (
         "Kessby ferry",
@@ -39,10 +40,12 @@ def engine(
 
 def test_the_sentence_saying_it_for_the_title_comes_first(engine: Engine) -> None:
     # "It was built by…" holds the question's commonest word, the keeper's sentence its two
-    # rarer ones; the title "Harbour Lantern" says what "It" is.
+    # rarer ones; the title "Harbour Lantern" says what "It" is. ("It" refers back, so the
+    # sentence before it is quoted with it.)
     answer = engine.ask("Who built the Harbour Lantern?")
     assert not answer.abstained
-    assert answer.quotes[0].text.startswith("It was built by Ilse Varga and Tomas Reed")
+    assert answer.quotes[0].text.startswith("Its lens came from a workshop in Paris. It was built")
+    assert "Ana Holm" not in answer.quotes[0].text
 
 
 def test_only_a_short_title_names_thesubject_terms() -> None:
