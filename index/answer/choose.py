@@ -12,7 +12,7 @@ from index.answer.confidence import Evidence, cosine_with, mention_share, weigh
 from index.answer.coverage import TermWeights
 from index.answer.question import Expects, Question
 from index.answer.retrieval import Passage, Query, days_behind_newest
-from index.answer.sentences import Candidate, candidate_sentences, carries
+from index.answer.sentences import Candidate, asks, candidate_sentences, carries
 from index.embed.embedder import Embedder
 from index.store.lexical import LexicalIndex, terms
 
@@ -154,12 +154,18 @@ def evidence_for(
 def chosen(question: Question, ranked: Ranked, max_chars: int) -> list[tuple[Candidate, float]]:
     """The sentences to quote, in order, with their scores: relevance plus bonuses for holding
     what the question asks for, for coming from the newest articles read and for opening an
-    article; the best one holding what is asked for first when it is close enough."""
+    article; the best one holding what is asked for first when it is close enough.
+
+    A sentence that is itself a question (a quiz article repeats the asker's question word for
+    word) is not quoted unless nothing else may be; it still counts as evidence (rank)."""
     candidates = ranked.candidates
     bonus = np.array([carries(question.expects, c.text, question) for c in candidates], float)
     w_carries = W_PLACE if question.place_kind else W_CARRIES
     lead = np.array([c.start < LEAD_CHARS for c in candidates], float)
     scores = ranked.relevance + w_carries * bonus + W_NEWEST * _newest(candidates) + W_LEAD * lead
+    questions = np.array([asks(c.text) for c in candidates])
+    if (np.isfinite(scores) & ~questions).any():
+        scores[questions] = -np.inf
     order = np.argsort(-scores, kind="stable")
     if question.expects in TYPED and not bonus[order[0]]:
         order = _typed_first(order, scores, bonus)

@@ -23,6 +23,7 @@ CREDIT_MAX_WORDS = 25
 WRAPPED_LINE_CHARS = 60  # a line this long ending mid-sentence is hard-wrapped prose
 
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’»)\]]*\s*$|[:;]\s*$")
+_ASKS = re.compile(r"\?[\"'”’»)\]]*\s*$")
 _MARKDOWN_LINE = re.compile(r"^\s*(?:#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|>|\||```|={3,}|-{3,})")
 _MARKDOWN_INLINE = re.compile(r"\*\*|__|\[[^\]]*\]\([^)]*\)|!\[|`|<[a-z/][^>]*>")
 _BYLINE = re.compile(
@@ -58,6 +59,11 @@ def is_quotable(sentence: str, title: str) -> bool:
     if _BYLINE.match(sentence.strip()):
         return False
     return not (_CREDIT.search(sentence) and len(words) <= CREDIT_MAX_WORDS)
+
+
+def asks(sentence: str) -> bool:
+    """Whether `sentence` is itself a question ("Has the inner core stopped spinning?")."""
+    return bool(_ASKS.search(sentence))
 
 
 def _folded(text: str) -> str:

@@ -25,7 +25,7 @@ def ranked(*scored: tuple[Passage, int, float]) -> Ranked:
     """Candidates (one sentence at `offset` of each passage's text) with given relevance."""
     candidates = []
     for p, offset, _ in scored:
-        end = p.chunk.text.index(".", offset) + 1
+        end = min(i for i in (p.chunk.text.find(c, offset) for c in ".?") if i >= 0) + 1
         text = p.chunk.text[offset:end]
         candidates.append(Candidate(p, p.chunk.start + offset, p.chunk.start + end, text, True))
     relevance = np.array([r for *_, r in scored])
@@ -110,4 +110,20 @@ def test_a_sentence_already_quoted_from_another_article_is_not_quoted_again() ->
     assert quotes("Which team reached 50 wins first?", r) == [
         text,
         "The Bucks clinched a playoff spot on Sunday.",
+    ]
+
+
+def test_a_sentence_that_is_itself_a_question_is_not_quoted() -> None:
+    quiz = passage(1, "quiz", 0, "Which team reached 50 wins first this season?", None)
+    report = passage(2, "report", 0, "The Bucks reached 50 wins on Sunday.", None)
+    r = ranked((quiz, 0, 1.0), (report, 0, 0.6))
+    assert quotes("Which team reached 50 wins first this season?", r) == [
+        "The Bucks reached 50 wins on Sunday."
+    ]
+
+
+def test_a_question_is_quoted_when_nothing_else_may_be() -> None:
+    quiz = passage(1, "quiz", 0, "Which team reached 50 wins first this season?", None)
+    assert quotes("Which team reached 50 wins first?", ranked((quiz, 0, 1.0))) == [
+        "Which team reached 50 wins first this season?"
     ]

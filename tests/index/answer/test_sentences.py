@@ -6,7 +6,7 @@ import pytest
 
 from index.answer.question import Expects, analyse
 from index.answer.retrieval import Passage
-from index.answer.sentences import candidate_sentences, carries, is_quotable
+from index.answer.sentences import asks, candidate_sentences, carries, is_quotable
 from index.store.database import ChunkRecord
 
 TITLE = "Malmö opens its new cycling bridge over the harbour"
@@ -110,3 +110,16 @@ def test_a_sentence_hard_wrapped_over_lines_is_one_quotable_sentence() -> None:
 def test_a_heading_above_a_sentence_stays_apart_from_it(text: str) -> None:
     heading, sentence = text.split("\n")
     assert _sentences(text) == [(heading, False), (sentence, True)]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question"),
+    [
+        ("Has Earth's inner core stopped spinning?", True),
+        ("“Who will pay for it?” ", True),
+        ("He asked who would pay for it, and nobody answered.", False),
+        ("Is it over? Not yet.", False),  # ends as an answer
+    ],
+)
+def test_a_sentence_that_is_itself_a_question(sentence: str, question: bool) -> None:
+    assert asks(sentence) is question
