@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from index.errors import ArticlesFolderError
-from index.ingest import readers
+from index.ingest import formats, readers
+from index.ingest.dates import parse_published
 from index.ingest.readers import (
     ARTICLE_SUFFIXES,
     Article,
@@ -18,9 +19,8 @@ from index.ingest.readers import (
     iter_article_files,
     iter_articles,
     load_articles,
-    normalize_text,
-    parse_published,
 )
+from index.ingest.text import normalize_text
 from tests.conftest import FIXTURES as TESTS_FIXTURES
 
 FIXTURES = TESTS_FIXTURES / "ingest"
@@ -419,7 +419,7 @@ def test_a_newly_registered_suffix_is_read_not_reported(
     write(tmp_path, "notes.rst", "Notes\nBody.\n")
     assert [f.path for f in load_articles(tmp_path).failures] == ["notes.rst"]
     monkeypatch.setattr(readers, "ARTICLE_SUFFIXES", ARTICLE_SUFFIXES | {".rst"})
-    monkeypatch.setitem(readers._PARSERS, ".rst", readers._parse_txt)
+    monkeypatch.setitem(formats.PARSERS, ".rst", formats.parse_txt)
     result = load_articles(tmp_path)
     assert ([a.id for a in result.articles], result.failures) == (["notes"], [])
 
