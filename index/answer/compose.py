@@ -174,7 +174,7 @@ def _number(answer: Answer, chosen: list[tuple[Candidate, float]]) -> None:
 
 def answer_as_json(answer: Answer) -> dict[str, Any]:
     """The one JSON shape of an answer: what `citebot ask --json` prints and what the feedback
-    store keeps (`index.feedback.answer_from_json` reads it back).
+    store keeps (`index.answer.answer_json.answer_from_json` reads it back).
 
     Every field of `Answer` is there (a field added later too), with `answer`, the text as
     shown; each quote also carries its source's citation fields, and each passage its chunk's.

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.answer.answer_json import answer_to_json
 from index.answer.compose import Answer, Quote, Source
 from index.answer.retrieval import Passage
 from index.errors import DataDirError
@@ -19,7 +20,6 @@ from index.feedback import (
     UnknownAnswerError,
     Vote,
     VoteCounts,
-    answer_to_json,
     utc_now,
 )
 from index.store.generations import ChunkRecord

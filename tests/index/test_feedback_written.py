@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from index.answer.answer_json import answer_to_json
 from index.answer.written import AnswerKind, Removal, WrittenAnswer
-from index.feedback import FeedbackStore, Vote, VoteCounts, answer_to_json
+from index.feedback import FeedbackStore, Vote, VoteCounts
 from tests.index.answer.written_checks import extractive
 from tests.index.test_feedback import an_answer
 

@@ -9,9 +9,10 @@ from dataclasses import asdict, fields
 from datetime import date
 from pathlib import Path
 
+from index.answer.answer_json import answer_from_json, answer_to_json
 from index.answer.compose import Answer, Quote, Source, answer_as_json
 from index.answer.retrieval import Passage
-from index.feedback import FeedbackStore, answer_from_json, answer_to_json
+from index.feedback import FeedbackStore
 from index.store.generations import ChunkRecord
 
 TEXT = "The bridge reopened on Thursday after a repair that cost 48 million euros."
