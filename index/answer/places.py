@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 
 from index.answer.question import PlaceKind
+from index.ingest.text import folded_words
 
 _FILES = {
     PlaceKind.COUNTRY: "countries.txt",
@@ -25,11 +26,6 @@ _LONGEST = 4  # words in the longest name looked up ("Bosnia and Herzegovina")
 _RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|of|and|the|de|la))*")
 
 
-def fold(name: str) -> str:
-    """A name as looked up: case-folded words, punctuation dropped ("U.S." -> "u s")."""
-    return " ".join(re.findall(r"[^\W_]+", name.casefold()))
-
-
 @cache
 def _gazetteer() -> dict[str, frozenset[PlaceKind]]:
     """Every listed name, folded, with the kinds of place it names ("georgia": country and
@@ -39,7 +35,7 @@ def _gazetteer() -> dict[str, frozenset[PlaceKind]]:
     for kind, file in _FILES.items():
         for line in (folder / file).read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
-                kinds.setdefault(fold(line), set()).add(kind)
+                kinds.setdefault(folded_words(line), set()).add(kind)
     return {name: frozenset(k) for name, k in kinds.items()}
 
 
@@ -56,7 +52,7 @@ def places_in(sentence: str, kind: PlaceKind) -> list[str]:
         i = 0
         while i < len(words):
             for j in range(min(len(words), i + _LONGEST), i, -1):
-                name = fold(" ".join(words[i:j]))
+                name = folded_words(" ".join(words[i:j]))
                 if name in gazetteer:
                     if kind in gazetteer[name]:
                         found.append(name)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.answer.places import fold, places_in
+from index.answer.places import places_in
 from index.answer.question import Expects, Question
 from index.answer.retrieval import Passage
 from index.ingest.chunking import Span, split_sentences
+from index.ingest.text import folded_words
 
 MIN_WORDS = 4
 # Without terminal punctuation a line is a heading or a caption unless it is this long.
@@ -54,7 +55,7 @@ def is_quotable(sentence: str, title: str) -> bool:
         newline = sentence.find("\n", newline + 1)
     if not _ENDS_SENTENCE.search(sentence) and len(words) < UNPUNCTUATED_MIN_WORDS:
         return False
-    if _folded(sentence) == _folded(title):
+    if folded_words(sentence) == folded_words(title):
         return False
     if _BYLINE.match(sentence.strip()):
         return False
@@ -64,10 +65,6 @@ def is_quotable(sentence: str, title: str) -> bool:
 def asks(sentence: str) -> bool:
     """Whether `sentence` is itself a question ("Has the inner core stopped spinning?")."""
     return bool(_ASKS.search(sentence))
-
-
-def _folded(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 _MONTHS_AND_DAYS = frozenset(
@@ -115,7 +112,7 @@ def carries(expects: Expects | None, sentence: str, question: Question) -> bool:
     if expects is None:
         return False
     if expects is Expects.PLACE and question.place_kind is not None:
-        asked_text = f" {fold(question.text)} "
+        asked_text = f" {folded_words(question.text)} "
         return any(f" {p} " not in asked_text for p in places_in(sentence, question.place_kind))
     asked = set(re.findall(r"\w+", question.text.casefold()))
     if expects is Expects.DATE:

@@ -30,3 +30,9 @@ def normalize_text(text: str) -> str:
     text = _SPACES_AROUND_NEWLINE.sub("\n", text)
     text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
+
+
+def folded_words(text: str) -> str:
+    """The words of `text`, case-folded, one space apart, punctuation dropped ("U.S." -> "u s"):
+    for comparing names and titles however they are written."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
