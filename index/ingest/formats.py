@@ -92,19 +92,7 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 
 def parse_html(text: str, rel: str) -> Iterator[tuple[str, Article | str]]:
     """An HTML page: the article text and metadata as trafilatura extracts them."""
-    import trafilatura  # imported here: it costs ~0.5 s and only HTML needs it
-
-    route_to_debug("trafilatura")  # its ERROR lines on bad HTML: this file is reported once
-    doc = trafilatura.bare_extraction(
-        text,
-        with_metadata=True,
-        include_comments=False,
-        prune_xpath=_HTML_BOILERPLATE_XPATHS,
-        # No extensive search: it guesses dates from page text, e.g. a "© 2021" footer.
-        date_extraction_params={"extensive_search": False, "original_date": True},
-    )
-    # trafilatura puts one block element per line; make each a paragraph, as in .txt and .md.
-    body = normalize_text(doc.text.replace("\n", "\n\n")) if doc and doc.text else ""
+    doc, body = extract_html(text)
     if not body:
         raise NotAnArticle("no article text found in HTML")
     yield (
@@ -120,6 +108,27 @@ def parse_html(text: str, rel: str) -> Iterator[tuple[str, Article | str]]:
             path=rel,
         ),
     )
+
+
+def extract_html(html: str, url: str | None = None) -> tuple[Any, str]:
+    """trafilatura's document for an HTML page (None when it finds nothing) and the article
+    text, one paragraph per block element ("" when there is none). Shared by HTML files and
+    web pages."""
+    import trafilatura  # imported here: it costs ~0.5 s and only HTML needs it
+
+    route_to_debug("trafilatura")  # its ERROR lines on bad HTML: the page is reported once
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        prune_xpath=_HTML_BOILERPLATE_XPATHS,
+        # No extensive search: it guesses dates from page text, e.g. a "© 2021" footer.
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    # trafilatura puts one block element per line; make each a paragraph, as in .txt and .md.
+    body = normalize_text(doc.text.replace("\n", "\n\n")) if doc and doc.text else ""
+    return doc, body
 
 
 def parse_pdf(raw: bytes, rel: str) -> Iterator[tuple[str, Article | str]]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from index.ingest.dates import parse_published
+from index.ingest.formats import extract_html
 from index.ingest.pdf import PdfError, read_pdf
 from index.ingest.readers import normalize_text
 from index.ingest.web.fetch import Page
@@ -20,8 +21,6 @@ _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:
 # What browsers do (WHATWG Encoding): these labels mean windows-1252 in practice.
 _AS_CP1252 = frozenset({"latin1", "iso8859-1", "ascii", "cp1252"})
 _TITLE_CHARS = 300
-# trafilatura's baseline fallback would otherwise return menu text for a page with no article.
-_BOILERPLATE_XPATHS = ["//nav", "//footer"]
 
 
 class ExtractError(ValueError):
@@ -107,18 +106,7 @@ def page_article(page: Page, hints: EntryHints | None = None) -> WebArticle:
 
 
 def _html_article(page: Page, hints: EntryHints, host: str, fetched: str) -> WebArticle:
-    import trafilatura  # ~0.5 s to import; only pages need it
-
-    doc = trafilatura.bare_extraction(
-        decode_html(page.body, page.charset),
-        url=page.url,
-        with_metadata=True,
-        include_comments=False,
-        prune_xpath=_BOILERPLATE_XPATHS,
-        date_extraction_params={"extensive_search": False, "original_date": True},
-    )
-    # trafilatura puts one block element per line; make each a paragraph, as in .txt and .md.
-    text = normalize_text(doc.text.replace("\n", "\n\n")) if doc and doc.text else ""
+    doc, text = extract_html(decode_html(page.body, page.charset), url=page.url)
     if not text:
         raise ExtractError("no article text found on the page")
     return WebArticle(
