@@ -21,16 +21,17 @@ NON_ENGLISH = (
 
 
 def mentions(item: str, texts: Sequence[str]) -> bool:
-    """Whether some text mentions `item` (a name may appear by its last word: "Hamlin")."""
-    folded = [_fold(t) for t in texts]
+    """Whether some text mentions `item`. A name may appear by its last word ("Hamlin" for
+    Denny Hamlin), written as the question writes it: "the award" does not mention the Tony
+    Award, nor "a court" the Supreme Court."""
     needle = _fold(item)
-    if any(needle in t for t in folded):
+    if any(needle in _fold(t) for t in texts):
         return True
-    words = needle.split()
+    words = _unquote(item).split()
     return (
         len(words) > 1
         and len(words[-1]) >= 4
-        and any(re.search(rf"\b{re.escape(words[-1])}\b", t) for t in folded)
+        and any(re.search(rf"\b{re.escape(words[-1])}\b", _unquote(t)) for t in texts)
     )
 
 
@@ -81,4 +82,8 @@ def as_of_note(
 
 
 def _fold(text: str) -> str:
-    return " ".join(text.replace("’", "'").casefold().split())
+    return _unquote(text).casefold()
+
+
+def _unquote(text: str) -> str:
+    return " ".join(text.replace("’", "'").split())

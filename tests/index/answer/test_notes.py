@@ -38,6 +38,15 @@ def test_a_surname_alone_counts_as_a_mention() -> None:
     assert mentions("M&M’s", ["M&M's new packaging"])
 
 
+def test_a_last_word_counts_only_written_as_a_name() -> None:
+    # A question about the Tony Award answered from a sentence about the Oscars.
+    assert not mentions("Tony Award", ["Smith would traditionally present the award."])
+    assert mentions("Tony Award", ["She won a Tony Award on Sunday."])
+    assert mentions("Tony Award", ["She won her first TONY AWARD."])
+    assert not mentions("Supreme Court", ["The case went back to a lower court."])
+    assert mentions("George Washington", ["Washington’s farewell address warned of parties."])
+
+
 def test_stale_evidence_is_dated() -> None:
     now = analyse("Who won the marathon this week?")
     assert as_of_note(now, ["2024-04-21"], date(2024, 4, 23)) is None
