@@ -23,7 +23,8 @@ NON_ENGLISH = (
 def mentions(item: str, texts: Sequence[str]) -> bool:
     """Whether some text mentions `item`. A name may appear by its last word ("Hamlin" for
     Denny Hamlin), written as the question writes it: "the award" does not mention the Tony
-    Award, nor "a court" the Supreme Court."""
+    Award, nor "a court" the Supreme Court, nor "theatre" the phrase "Polish monumental
+    theatre"."""
     needle = _fold(item)
     if any(needle in _fold(t) for t in texts):
         return True
@@ -31,6 +32,7 @@ def mentions(item: str, texts: Sequence[str]) -> bool:
     return (
         len(words) > 1
         and len(words[-1]) >= 4
+        and words[-1][0].isupper()  # a name's, not a quoted phrase's ("… monumental theatre")
         and any(re.search(rf"\b{re.escape(words[-1])}\b", _unquote(t)) for t in texts)
     )
 

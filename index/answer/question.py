@@ -126,8 +126,12 @@ _NOT_NAMES = frozenset(
     Were Do Does Did Can Could Will Would Should Has Have Had In On At Of For From By To And
     Or But Not Mr Mrs Ms Dr Prof St Former Late Then President Vice Prime Minister Gov Sen Rep
     King Queen Prince Princess Pope Judge Coach Chancellor Secretary General Governor Senator
-    Mayor Speaker Chief Justice Actor Actress Singer Star Captain
+    Mayor Speaker Chief Justice Actor Actress Singer Star Captain Maj Gen Lt Col Sgt Capt Adm Rev
     """.split()
+)
+# Abbreviated titles, which no name ends with: "Montana Gov. Greg Gianforte" names Montana.
+_TITLE_ABBREVIATIONS = frozenset(
+    "Gov Sen Rep Maj Gen Lt Col Sgt Capt Adm Rev Dr Mr Mrs Ms Prof".split()
 )
 _MONTHS_AND_DAYS = frozenset(
     """
@@ -171,15 +175,16 @@ def analyse(text: str) -> Question:
     """Analyse a (cleaned) question."""
     ask = asking_sentence(text)
     expects = expected_answer(ask)
+    phrases = quoted_phrases(text)
     return Question(
         text=text,
         ask=ask,
         expects=expects,
         place_kind=place_kind(ask) if expects is Expects.PLACE else None,
         about_now=bool(_ABOUT_NOW.search(text)),
-        names=names_in(text),
+        names=tuple(n for n in names_in(text) if not any(_within(n, p) for p in phrases)),
         numbers=tuple(dict.fromkeys(n for n in _NUMBER.findall(text) if len(n) > 1)),
-        phrases=tuple(dict.fromkeys(p.strip() for p in _QUOTED.findall(text))),
+        phrases=phrases,
         several=_asks_for_several(ask),
         kind_words=kind_words(ask),
         non_english=looks_non_english(text),
@@ -223,6 +228,18 @@ def kind_words(ask: str) -> frozenset[str]:
     return frozenset(w for w in words if w not in _NOT_KIND_WORDS)
 
 
+def quoted_phrases(text: str) -> tuple[str, ...]:
+    """The phrases the question puts in quote marks, without the punctuation a closing quote
+    mark follows in American usage (“The Star-Spangled Banner?”)."""
+    found = (p.strip().rstrip("?!.,;:").strip() for p in _QUOTED.findall(text))
+    return tuple(dict.fromkeys(p for p in found if len(p) > 1))
+
+
+def _within(name: str, phrase: str) -> bool:
+    """Whether `name` is part of `phrase` ("Rock" of “The Rock”): the phrase is asked for."""
+    return re.search(rf"\b{re.escape(name.casefold())}\b", phrase.casefold()) is not None
+
+
 def names_in(text: str) -> tuple[str, ...]:
     """Capitalised names in `text` that are not merely a sentence's first word."""
     found: list[str] = []
@@ -236,6 +253,8 @@ def names_in(text: str) -> tuple[str, ...]:
             for part in _split_at_acronyms(words):
                 while part and (part[0] in _NOT_NAMES or part[0].lower() in ("of", "de")):
                     part = part[1:]
+                while part and part[-1] in _TITLE_ABBREVIATIONS:
+                    part = part[:-1]
                 found.extend(_split_at_dates(part))
     return tuple(dict.fromkeys(found))
 

@@ -45,6 +45,7 @@ def test_a_last_word_counts_only_written_as_a_name() -> None:
     assert mentions("Tony Award", ["She won her first TONY AWARD."])
     assert not mentions("Supreme Court", ["The case went back to a lower court."])
     assert mentions("George Washington", ["Washington’s farewell address warned of parties."])
+    assert not mentions("Polish monumental theatre", ["The National Theatre is a theatre."])
 
 
 def test_stale_evidence_is_dated() -> None:

@@ -52,6 +52,22 @@ def test_names_numbers_and_quoted_phrases() -> None:
     assert question.phrases == ("the wet race",)
 
 
+def test_an_abbreviated_title_is_not_part_of_a_name() -> None:
+    question = analyse("Montana Gov. Greg Gianforte met Union Maj. Gen. Gordon Granger. Why?")
+    assert question.names == ("Montana", "Greg Gianforte", "Union", "Gordon Granger")
+
+
+def test_a_quoted_phrase_loses_the_punctuation_inside_its_closing_quote_mark() -> None:
+    assert analyse("Who wrote “The Star-Spangled Banner?”").phrases == ("The Star-Spangled Banner",)
+    assert analyse("Season 3 of “Ted Lasso,” premiered. Where?").phrases == ("Ted Lasso",)
+
+
+def test_a_name_inside_a_quoted_phrase_is_left_to_the_phrase() -> None:
+    question = analyse("Dwayne “The Rock” Johnson will remake which film?")
+    assert question.phrases == ("The Rock",)
+    assert question.names == ("Johnson",)  # not "Rock" as well: one caveat, not two
+
+
 def test_a_weekday_splits_a_run_of_capitals() -> None:
     assert analyse("Who hosts the 2023 Academy Awards Sunday night?").names == ("Academy Awards",)
 
