@@ -20,6 +20,14 @@ NON_ENGLISH = (
 )
 
 
+# Countries a question and an article often name differently ("the U.S." and "the United
+# States"): naming one form mentions the others. Case-sensitive, so "us" is not the US.
+_SAME_COUNTRY = (
+    ("U.S.", "US", "U.S.A.", "USA", "United States", "America"),
+    ("U.K.", "UK", "Britain", "Great Britain", "United Kingdom"),
+)
+
+
 def mentions(item: str, texts: Sequence[str]) -> bool:
     """Whether some text mentions `item`. A name may appear by its last word ("Hamlin" for
     Denny Hamlin), written as the question writes it: "the award" does not mention the Tony
@@ -28,6 +36,9 @@ def mentions(item: str, texts: Sequence[str]) -> bool:
     needle = _fold(item)
     if any(needle in _fold(t) for t in texts):
         return True
+    for names in _SAME_COUNTRY:
+        if _unquote(item).removeprefix("the ") in names:
+            return any(_names_word(name, _unquote(t)) for name in names for t in texts)
     words = _unquote(item).split()
     return (
         len(words) > 1
@@ -81,6 +92,12 @@ def as_of_note(
         f"As of {newest}, the date of the newest article quoted "
         f"({behind} days before {as_of.isoformat()})."
     )
+
+
+def _names_word(name: str, text: str) -> bool:
+    """Whether `text` holds `name` as a word of its own, as written ("US-led" holds "US",
+    "USAID" does not)."""
+    return re.search(rf"(?<![\w.]){re.escape(name)}(?!\w|\.\w)", text) is not None
 
 
 def _fold(text: str) -> str:

@@ -48,6 +48,16 @@ def test_a_last_word_counts_only_written_as_a_name() -> None:
     assert not mentions("Polish monumental theatre", ["The National Theatre is a theatre."])
 
 
+def test_the_us_and_the_uk_are_mentioned_by_any_of_their_names() -> None:
+    assert mentions("U.S.", ["The United States sent a delegation."])
+    assert mentions("US", ["Prices in the U.S. rose."])
+    assert mentions("U.S.", ["A US-led coalition formed."])
+    assert mentions("U.K.", ["Britain voted to leave."])
+    assert not mentions("U.S.", ["Tell us more about it."])  # the pronoun is no country
+    assert not mentions("U.S.", ["USAID announced funding."])
+    assert not mentions("U.K.", ["The United States sent a delegation."])
+
+
 def test_stale_evidence_is_dated() -> None:
     now = analyse("Who won the marathon this week?")
     assert as_of_note(now, ["2024-04-21"], date(2024, 4, 23)) is None
