@@ -32,6 +32,17 @@ def test_names_only_the_quotes_lack_and_names_nowhere_are_told_apart() -> None:
     ]
 
 
+def test_the_numbers_of_a_story_told_before_the_question_are_not_checked() -> None:
+    quoted = ["Lopes won the Riverton marathon."]
+    story = analyse("Ana Lopes won a marathon in 2024. Which city did she win in?")
+    assert missing_notes(story, quoted, LEXICAL) == []
+    asked = analyse("Ana Lopes won a marathon. Which city did she win in, in 2024?")
+    assert missing_notes(asked, quoted, LEXICAL) == ["The quoted passages do not mention 2024."]
+    # ... but a number of the story that no article holds at all is still told.
+    nowhere = analyse("Ana Lopes won at age 31. Which city did she win in?")
+    assert missing_notes(nowhere, quoted, LEXICAL) == ["No article mentions 31."]
+
+
 def test_a_surname_alone_counts_as_a_mention() -> None:
     assert mentions("Ana Lopes", ["Lopes pulled away after 30 kilometres."])
     assert not mentions("Ana Lopes", ["Lopez pulled away."])
