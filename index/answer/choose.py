@@ -106,7 +106,7 @@ def rank(query: Query, passages: list[Passage], lexical: LexicalIndex) -> Ranked
     coverage = _coverage(query, candidates, sentence_terms, lexical)
     relevance = coverage + W_PASSAGE * np.array([1.0 / c.passage.rank for c in candidates])
     if query.question.has_preamble:
-        ask = TermWeights(terms(query.question.ask), lexical)
+        ask = TermWeights(terms(query.question.ask), lexical, query.question.past_forms)
         relevance += W_ASK * np.array([ask.share(t) for t in sentence_terms])
     relevance[[not c.quotable for c in candidates]] = -np.inf
     order = [int(i) for i in np.argsort(-relevance, kind="stable") if candidates[i].quotable]
@@ -281,7 +281,7 @@ def _coverage(
     lexical: LexicalIndex,
 ) -> np.ndarray:
     """The idf-weighted share of the question's terms that each sentence contains."""
-    weights = TermWeights(query.terms, lexical)
+    weights = TermWeights(query.terms, lexical, query.question.past_forms)
     return np.array([weights.share(t) for t in sentence_terms])
 
 

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from index.answer.verbs import past_forms
 from index.ingest.chunking import split_sentences
 
 
@@ -164,6 +165,8 @@ class Question:
     # with which an article may refer back to the answer ("The film scored 11 nominations").
     kind_words: frozenset[str]
     non_english: bool
+    # "When did the crisis begin?": begin -> {began, begun}, matched in sentences (verbs.py).
+    past_forms: tuple[tuple[str, frozenset[str]], ...] = ()
 
     @property
     def has_preamble(self) -> bool:
@@ -188,6 +191,7 @@ def analyse(text: str) -> Question:
         several=_asks_for_several(ask),
         kind_words=kind_words(ask),
         non_english=looks_non_english(text),
+        past_forms=past_forms(ask),
     )
 
 

@@ -216,7 +216,7 @@ class Retriever:
         else:
             fused = DENSE_WEIGHT * d + (1 - DENSE_WEIGHT) * lex
         fused = fused + recency_bonus([records[c].published for c in ids], query.question)
-        weights = TermWeights(query.terms, self.lexical)
+        weights = TermWeights(query.terms, self.lexical, query.question.past_forms)
         for i in np.argsort(-fused, kind="stable")[:RERANKED]:
             fused[i] += W_BEST_SENTENCE * weights.best_sentence(records[ids[i]].text)
         return dict(zip(ids, fused.tolist(), strict=True))
