@@ -33,18 +33,20 @@ def mentions(item: str, texts: Sequence[str]) -> bool:
     Denny Hamlin), written as the question writes it: "the award" does not mention the Tony
     Award, nor "a court" the Supreme Court, nor "theatre" the phrase "Polish monumental
     theatre"."""
+    plain = [_unquote(t) for t in texts]
     needle = _fold(item)
-    if any(needle in _fold(t) for t in texts):
+    if any(needle in t.casefold() for t in plain):
         return True
+    item = _unquote(item)
     for names in _SAME_COUNTRY:
-        if _unquote(item).removeprefix("the ") in names:
-            return any(_names_word(name, _unquote(t)) for name in names for t in texts)
-    words = _unquote(item).split()
+        if item.removeprefix("the ") in names:
+            return any(_names_word(name, t) for name in names for t in plain)
+    words = item.split()
     return (
         len(words) > 1
         and len(words[-1]) >= 4
         and words[-1][0].isupper()  # a name's, not a quoted phrase's ("… monumental theatre")
-        and any(re.search(rf"\b{re.escape(words[-1])}\b", _unquote(t)) for t in texts)
+        and any(re.search(rf"\b{re.escape(words[-1])}\b", t) for t in plain)
     )
 
 

@@ -120,19 +120,19 @@ _QUOTED = re.compile(r"[\"“”]([^\"“”]{2,80})[\"“”]")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d(?![\w])|(?<![\w.,])\d(?![\w,.]\d)")
 # A name: a capitalised word (or run of them) that is not the first word of a sentence.
 _CAPITALISED_RUN = re.compile(r"(?:[A-Z][\w'’.-]*[\w])(?:\s+(?:[A-Z][\w'’.-]*[\w]|of|de|van|von))*")
-# Capitalised words that are not names on their own.
-_NOT_NAMES = frozenset(
-    """
-    I A An The This That These Those What Which Who Whom Whose When Where Why How Is Are Was
-    Were Do Does Did Can Could Will Would Should Has Have Had In On At Of For From By To And
-    Or But Not Mr Mrs Ms Dr Prof St Former Late Then President Vice Prime Minister Gov Sen Rep
-    King Queen Prince Princess Pope Judge Coach Chancellor Secretary General Governor Senator
-    Mayor Speaker Chief Justice Actor Actress Singer Star Captain Maj Gen Lt Col Sgt Capt Adm Rev
-    """.split()
-)
 # Abbreviated titles, which no name ends with: "Montana Gov. Greg Gianforte" names Montana.
 _TITLE_ABBREVIATIONS = frozenset(
     "Gov Sen Rep Maj Gen Lt Col Sgt Capt Adm Rev Dr Mr Mrs Ms Prof".split()
+)
+# Capitalised words that are not names on their own.
+_NOT_NAMES = _TITLE_ABBREVIATIONS | frozenset(
+    """
+    I A An The This That These Those What Which Who Whom Whose When Where Why How Is Are Was
+    Were Do Does Did Can Could Will Would Should Has Have Had In On At Of For From By To And
+    Or But Not St Former Late Then President Vice Prime Minister King Queen Prince Princess
+    Pope Judge Coach Chancellor Secretary General Governor Senator Mayor Speaker Chief Justice
+    Actor Actress Singer Star Captain
+    """.split()
 )
 _MONTHS_AND_DAYS = frozenset(
     """
